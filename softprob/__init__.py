@@ -1,0 +1,15 @@
+"""softprob: the helper package of the book *Why softmax scores are probabilities*.
+
+Modules, named by concept:
+
+* :mod:`softprob.activations` -- sigmoid, softmax and their logs, stable at any logit.
+* :mod:`softprob.losses` -- cross-entropy (binary, categorical), Brier score, hinge loss.
+* :mod:`softprob.information` -- entropy, KL divergence, conditional KL and entropy.
+* :mod:`softprob.data` -- problems with a closed-form posterior P(c|x).
+* :mod:`softprob.fit` -- logistic and softmax regression by Newton's method; feature maps.
+* :mod:`softprob.calibration` -- reliability curves, expected calibration error, temperature scaling.
+* :mod:`softprob.symbolic` -- SymPy objects and solvers shared by the chapters' proofs.
+* :mod:`softprob.plotting` -- the book's plot style and recurring figures.
+"""
+
+__version__ = "0.1.0"

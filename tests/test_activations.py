@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy.special import expit, log_expit
+from scipy.special import logsumexp as scipy_logsumexp
+
+from softprob.activations import log_sigmoid, log_softmax, logit, logsumexp, sigmoid, softmax
+
+finite = st.floats(-1e4, 1e4, allow_nan=False)
+logit_rows = arrays(np.float64, st.tuples(st.integers(1, 5), st.integers(2, 6)), elements=finite)
+
+
+def test_sigmoid_and_log_sigmoid_match_scipy():
+    z = np.concatenate([np.linspace(-50, 50, 1001), [-1e4, -745.2, 745.2, 1e4, 1e300, -1e300]])
+    np.testing.assert_allclose(sigmoid(z), expit(z), rtol=1e-15, atol=0)
+    np.testing.assert_allclose(log_sigmoid(z), log_expit(z), rtol=1e-14, atol=1e-300)
+
+
+def test_extreme_logits_stay_finite_and_exact():
+    z = np.array([-1e4, -1e5, 1e4, 1e5])
+    assert np.all(np.isfinite(log_sigmoid(z)))
+    np.testing.assert_array_equal(log_sigmoid(z[:2]), z[:2])
+    np.testing.assert_array_equal(sigmoid(z), [0.0, 0.0, 1.0, 1.0])
+    ls = log_softmax([[1e4, -1e4, 0.0]])
+    assert np.all(np.isfinite(ls))
+    np.testing.assert_allclose(ls, [[0.0, -2e4, -1e4]])
+
+
+def test_logsumexp_matches_scipy():
+    z = np.random.default_rng(0).normal(scale=300, size=(20, 7))
+    np.testing.assert_allclose(logsumexp(z, axis=1), scipy_logsumexp(z, axis=1), rtol=1e-14)
+    np.testing.assert_allclose(logsumexp(z, axis=0), scipy_logsumexp(z, axis=0), rtol=1e-14)
+
+
+@given(logit_rows)
+def test_softmax_rows_sum_to_one(z):
+    np.testing.assert_allclose(softmax(z).sum(axis=1), 1.0, atol=1e-12)
+
+
+@given(logit_rows, st.floats(-1e4, 1e4))
+def test_softmax_is_shift_invariant(z, c):
+    np.testing.assert_allclose(softmax(z + c), softmax(z), atol=1e-12)
+
+
+@given(finite)
+def test_sigmoid_is_two_class_softmax(z):
+    assert sigmoid(z) == pytest.approx(softmax([z, 0.0])[0], abs=1e-15)
+    assert log_sigmoid(z) == pytest.approx(log_softmax([z, 0.0])[0], rel=1e-12, abs=1e-15)
+
+
+@given(st.floats(1e-12, 1 - 1e-12))
+def test_logit_inverts_sigmoid(p):
+    assert sigmoid(logit(p)) == pytest.approx(p, rel=1e-9)
+
+
+@pytest.mark.parametrize("bad, msg", [([np.nan], "NaN"), ([np.inf], "inf"), ("abc", "cannot be read")])
+def test_bad_logits_raise(bad, msg):
+    with pytest.raises(ValueError, match=f"z: .*{msg}"):
+        sigmoid(bad)
+
+
+def test_bad_inputs_raise_clear_errors():
+    with pytest.raises(ValueError, match=r"p: probabilities must lie in \[0, 1\]"):
+        logit([1.5])
+    with pytest.raises(ValueError, match="z: expected at least a 1-D array"):
+        softmax(3.0)
+    with pytest.raises(ValueError, match="z: is empty"):
+        softmax([])

@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy.stats import entropy as scipy_entropy
+
+from softprob.activations import softmax
+from softprob.information import (conditional_entropy, conditional_kl, conditional_kl_from_logits,
+                                  entropy, kl_divergence)
+from softprob.losses import categorical_cross_entropy_from_probs
+
+logits = arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(2, 5)),
+                elements=st.floats(-20, 20))
+
+
+@given(logits, st.data())
+def test_cross_entropy_is_entropy_plus_kl(zp, data):
+    zq = data.draw(arrays(np.float64, zp.shape, elements=st.floats(-20, 20)))
+    p, q = softmax(zp), softmax(zq)
+    ce = categorical_cross_entropy_from_probs(p, q, reduction="none")
+    np.testing.assert_allclose(ce, entropy(p) + kl_divergence(p, q), rtol=1e-9, atol=1e-9)
+
+
+@given(logits, st.data())
+def test_kl_is_nonnegative_and_zero_only_at_equality(zp, data):
+    zq = data.draw(arrays(np.float64, zp.shape, elements=st.floats(-20, 20)))
+    p, q = softmax(zp), softmax(zq)
+    kl = kl_divergence(p, q)
+    assert np.all(kl >= 0)
+    np.testing.assert_array_equal(kl_divergence(p, p), 0.0)
+    differ = np.max(np.abs(p - q), axis=1) > 1e-3
+    assert np.all(kl[differ] > 0)
+
+
+def test_entropy_and_kl_match_scipy():
+    rng = np.random.default_rng(2)
+    p, q = softmax(rng.normal(size=(10, 4))), softmax(rng.normal(size=(10, 4)))
+    np.testing.assert_allclose(entropy(p), scipy_entropy(p, axis=1), rtol=1e-12)
+    np.testing.assert_allclose(kl_divergence(p, q), scipy_entropy(p, q, axis=1), rtol=1e-12)
+
+
+def test_zero_probabilities():
+    assert entropy([[1.0, 0.0]])[0] == 0.0
+    assert kl_divergence([[1.0, 0.0]], [[0.5, 0.5]])[0] == pytest.approx(np.log(2))
+    assert kl_divergence([[0.5, 0.5]], [[1.0, 0.0]])[0] == np.inf
+
+
+def test_conditional_kl_binary_and_weights():
+    p, q, w = np.array([0.9, 0.2]), np.array([0.8, 0.3]), np.array([1.0, 3.0])
+    expected = np.average(kl_divergence(p, q), weights=w)
+    assert conditional_kl(p, q, weights=w) == pytest.approx(expected)
+    z = np.log(q) - np.log1p(-q)
+    assert conditional_kl_from_logits(p, z, weights=w) == pytest.approx(expected, rel=1e-12)
+    assert conditional_entropy(p, w) == pytest.approx(np.average(entropy(p), weights=w))
+
+
+def test_conditional_kl_from_extreme_logits_is_finite():
+    assert conditional_kl_from_logits([0.5], [1e4]) == pytest.approx(0.5 * 1e4 - np.log(2), rel=1e-12)
+    assert np.isfinite(conditional_kl_from_logits([[0.5, 0.5]], [[1e5, -1e5]]))
+
+
+@pytest.mark.parametrize("call, msg", [
+    (lambda: kl_divergence([[0.5, 0.5]], [[1 / 3, 1 / 3, 1 / 3]]), "q: shape"),
+    (lambda: entropy([[0.2, 0.2]]), "p: each row must sum to 1"),
+    (lambda: entropy([-0.1]), r"p: probabilities must lie in \[0, 1\]"),
+    (lambda: conditional_kl([0.5], [0.5], weights=[-1.0]), "weights: weights must be strictly positive"),
+    (lambda: conditional_kl_from_logits([0.5, 0.5], [0.0]), "z: shape"),
+])
+def test_bad_input(call, msg):
+    with pytest.raises(ValueError, match=msg):
+        call()

@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.metrics import brier_score_loss, hinge_loss as sk_hinge, log_loss
+
+from softprob.activations import sigmoid, softmax
+from softprob.information import conditional_entropy, conditional_kl_from_logits
+from softprob.losses import (binary_cross_entropy, binary_cross_entropy_from_probs, brier_score,
+                             categorical_cross_entropy, categorical_cross_entropy_from_probs,
+                             hinge_loss)
+
+rng = np.random.default_rng(1)
+Y = rng.integers(0, 2, 200)
+Z = rng.normal(scale=3, size=200)
+
+
+def test_binary_cross_entropy_matches_sklearn_log_loss():
+    assert binary_cross_entropy(Y, Z) == pytest.approx(log_loss(Y, sigmoid(Z)), rel=1e-12)
+    w = rng.uniform(0.1, 2, 200)
+    assert binary_cross_entropy(Y, Z, weights=w) == pytest.approx(
+        log_loss(Y, sigmoid(Z), sample_weight=w), rel=1e-12)
+    assert binary_cross_entropy_from_probs(Y, sigmoid(Z)) == pytest.approx(
+        log_loss(Y, sigmoid(Z)), rel=1e-12)
+
+
+def test_categorical_cross_entropy_matches_sklearn():
+    y = rng.integers(0, 4, 300)
+    z = rng.normal(scale=2, size=(300, 4))
+    ref = log_loss(y, softmax(z), labels=[0, 1, 2, 3])
+    assert categorical_cross_entropy(y, z) == pytest.approx(ref, rel=1e-12)
+    assert categorical_cross_entropy_from_probs(y, softmax(z)) == pytest.approx(ref, rel=1e-12)
+    assert categorical_cross_entropy(np.eye(4)[y], z) == pytest.approx(ref, rel=1e-12)
+
+
+def test_binary_is_two_class_categorical():
+    z2 = np.stack([np.zeros_like(Z), Z], axis=1)   # column 1 = class A, logit difference Z
+    assert categorical_cross_entropy(Y, z2) == pytest.approx(binary_cross_entropy(Y, Z), rel=1e-12)
+
+
+def test_cross_entropy_finite_at_extreme_logits():
+    assert binary_cross_entropy([1, 0], [-1e4, 1e4]) == pytest.approx(1e4)
+    assert binary_cross_entropy([1, 0], [1e5, -1e5]) == 0.0
+    assert categorical_cross_entropy([0], [[-1e4, 1e4]]) == pytest.approx(2e4)
+
+
+def test_probability_variant_does_not_clip():
+    assert binary_cross_entropy_from_probs([1], [0.0]) == np.inf
+    assert binary_cross_entropy_from_probs([0], [0.0]) == 0.0
+
+
+@given(st.floats(0, 1), st.floats(-30, 30))
+def test_soft_target_cross_entropy_is_entropy_plus_kl(eta, z):
+    ce = binary_cross_entropy([eta], [z])
+    assert ce == pytest.approx(conditional_entropy([eta]) + conditional_kl_from_logits([eta], [z]),
+                               rel=1e-9, abs=1e-12)
+
+
+def test_brier_and_hinge_match_sklearn():
+    p = sigmoid(Z)
+    assert brier_score(Y, p) == pytest.approx(brier_score_loss(Y, p), rel=1e-12)
+    assert hinge_loss(Y, Z) == pytest.approx(sk_hinge(2 * Y - 1, Z), rel=1e-12)
+    y3 = rng.integers(0, 3, 50)
+    p3 = softmax(rng.normal(size=(50, 3)))
+    assert brier_score(y3, p3) == pytest.approx(np.mean(np.sum((p3 - np.eye(3)[y3]) ** 2, 1)))
+
+
+@pytest.mark.parametrize("call, msg", [
+    (lambda: binary_cross_entropy([1, 0], [0.0]), "z: has 1 rows but y has 2"),
+    (lambda: binary_cross_entropy([2, 0], [0.0, 0.0]), r"y: probabilities must lie in \[0, 1\]"),
+    (lambda: binary_cross_entropy([1, 0], [np.nan, 0.0]), "z: contains NaN"),
+    (lambda: binary_cross_entropy([1, 0], [0.0, 0.0], weights=[1, 0]), "weights: weights must be strictly positive"),
+    (lambda: binary_cross_entropy([], []), "y: is empty"),
+    (lambda: binary_cross_entropy([1], [0.0], reduction="max"), "reduction: must be"),
+    (lambda: categorical_cross_entropy([0, 3], np.zeros((2, 3))), r"y: labels outside the class set \{0..2\}: \[3\]"),
+    (lambda: categorical_cross_entropy([0.5, 1], np.zeros((2, 3))), "y: labels must be whole numbers"),
+    (lambda: categorical_cross_entropy([0], np.zeros(3)), "z: expected 2-D array"),
+    (lambda: categorical_cross_entropy_from_probs([0], [[0.7, 0.7]]), "p: each row must sum to 1"),
+    (lambda: brier_score([1], [1.2]), r"p: probabilities must lie in \[0, 1\]"),
+])
+def test_bad_input_raises_value_error_naming_the_argument(call, msg):
+    with pytest.raises(ValueError, match=msg):
+        call()
