@@ -6,7 +6,8 @@ Modules, named by concept:
 * :mod:`softprob.losses` -- cross-entropy (binary, categorical), Brier score, hinge loss.
 * :mod:`softprob.information` -- entropy, KL divergence, conditional KL and entropy.
 * :mod:`softprob.data` -- problems with a closed-form posterior P(c|x).
-* :mod:`softprob.fit` -- logistic and softmax regression by Newton's method; feature maps.
+* :mod:`softprob.fit` -- logistic regression by Newton's method (single and batched); feature maps.
+* :mod:`softprob.fit_multiclass` -- softmax regression for K classes by Newton's method.
 * :mod:`softprob.calibration` -- reliability curves, expected calibration error, temperature scaling.
 * :mod:`softprob.symbolic` -- SymPy objects and solvers shared by the chapters' proofs.
 * :mod:`softprob.plotting` -- the book's plot style and recurring figures.

@@ -1,4 +1,4 @@
-"""Maximum-likelihood fits: logistic regression (binary) and softmax regression (K classes).
+"""Maximum-likelihood logistic regression (binary), single and batched, and feature maps.
 
 Both minimise the (weighted) mean cross-entropy by Newton's method (IRLS),
 which converges quadratically to the maximum-likelihood solution when it
@@ -14,9 +14,9 @@ from itertools import combinations_with_replacement
 import numpy as np
 from numpy.typing import ArrayLike
 
-from softprob._checks import (FloatArray, as_float_array, as_labels, as_probabilities, as_weights,
+from softprob._checks import (FloatArray, as_float_array, as_probabilities, as_weights,
                               positive_int, same_length)
-from softprob.activations import log_sigmoid, log_softmax, sigmoid, softmax
+from softprob.activations import log_sigmoid, sigmoid, softmax
 
 
 @dataclass(frozen=True)
@@ -147,23 +147,46 @@ def _backtrack(loss_at, beta: FloatArray, step: FloatArray, loss: float) -> tupl
     return beta - scale * step, new_loss
 
 
-def fit_softmax(X: ArrayLike, y: ArrayLike, n_classes: int, weights: ArrayLike | None = None,
-                fit_intercept: bool = True, tol: float = 1e-10, max_iter: int = 100) -> FitResult:
-    r"""Softmax (multinomial logistic) regression by Newton's method.
+@dataclass(frozen=True)
+class BatchFitResult:
+    """Outcome of R independent logistic fits done together.
 
-    Class ``n_classes - 1`` is the reference: its column of ``coef`` is fixed
-    at 0, which loses nothing because softmax is invariant to a common shift.
+    Attributes
+    ----------
+    coef : ndarray, shape (R, k)
+        One coefficient vector per replication (intercept first if fitted).
+    fit_intercept : bool
+        Whether a column of ones was prepended.
+    n_iter, grad_norm, converged, loss : ndarray, shape (R,)
+        Per replication, as in :class:`FitResult`.
+    """
+
+    coef: FloatArray
+    fit_intercept: bool
+    n_iter: np.ndarray
+    grad_norm: FloatArray
+    converged: np.ndarray
+    loss: FloatArray
+
+    def logits(self, X: ArrayLike) -> FloatArray:
+        """Logits of every replication at common inputs X (n, d): shape (R, n)."""
+        return self.coef @ _design(X, self.fit_intercept, self.coef.shape[1]).T
+
+
+def fit_logistic_batch(X: ArrayLike, y: ArrayLike, fit_intercept: bool = True, tol: float = 1e-10,
+                       max_iter: int = 100) -> BatchFitResult:
+    r"""R independent logistic regressions in one vectorised Newton loop.
+
+    Equivalent to calling :func:`fit_logistic` on each ``(X[r], y[r])``, but
+    with stacked arrays, batched matrix products and ``np.linalg.solve``
+    instead of a Python loop over replications.
 
     Parameters
     ----------
-    X : array_like, shape (n, d) or (n,)
-        Features.
-    y : array_like, shape (n,) or (n, K)
-        Integer labels 0..K-1, or target probability rows.
-    n_classes : int
-        K >= 2.
-    weights : array_like, shape (n,), optional
-        Positive sample weights.
+    X : array_like, shape (R, n, d) or (R, n)
+        Features of each replication.
+    y : array_like, shape (R, n)
+        Targets in [0, 1] of each replication.
     fit_intercept : bool, default True
         Prepend a column of ones.
     tol, max_iter
@@ -171,55 +194,63 @@ def fit_softmax(X: ArrayLike, y: ArrayLike, n_classes: int, weights: ArrayLike |
 
     Returns
     -------
-    FitResult
-        ``coef`` of shape (k, K).
+    BatchFitResult
 
     Examples
     --------
-    >>> from softprob.fit import fit_softmax
-    >>> res = fit_softmax([0.0, 0.0, 0.0, 1.0, 1.0, 1.0], [0, 1, 2, 0, 2, 2], n_classes=3)
-    >>> res.predict_proba([[1.0]]).round(4).tolist()
-    [[0.3333, 0.0, 0.6667]]
+    >>> import numpy as np
+    >>> from softprob.fit import fit_logistic_batch
+    >>> X = np.array([[0.0, 0.0, 0.0, 1.0, 1.0, 1.0]] * 2)
+    >>> res = fit_logistic_batch(X, [[0, 0, 1, 0, 1, 1], [0, 0, 1, 0, 1, 1]])
+    >>> res.coef.round(6).tolist()
+    [[-0.693147, 1.386294], [-0.693147, 1.386294]]
     """
-    n_classes = positive_int("n_classes", n_classes, minimum=2)
-    x = _design(X, fit_intercept)
-    y_arr = np.asarray(y)
-    if y_arr.ndim == 1:
-        t = np.eye(n_classes)[as_labels("y", y_arr, n_classes)]
-    else:
-        t = as_probabilities("y", y_arr, ndim=2, rows_sum_to_one=True)
-        if t.shape[1] != n_classes:
-            raise ValueError(f"y: expected {n_classes} columns, got {t.shape[1]}")
-    same_length(("X", "y"), x, t)
-    w = as_weights("weights", weights, x.shape[0])
-    w = w / w.sum()
-    max_iter = positive_int("max_iter", max_iter)
-    n, k = x.shape
-    m = n_classes - 1
-    beta = np.zeros((k, n_classes))
+    x = as_float_array("X", X, ndim=(2, 3))
+    if x.ndim == 2:
+        x = x[:, :, None]
     if fit_intercept:
-        freq = np.clip(w @ t, 1e-12, None)
-        beta[0] = np.log(freq) - np.log(freq[-1])
+        x = np.concatenate([np.ones(x.shape[:2] + (1,)), x], axis=2)
+    t = as_probabilities("y", y, ndim=2)
+    if t.shape != x.shape[:2]:
+        raise ValueError(f"y: expected shape {x.shape[:2]} to match X, got {t.shape}")
+    max_iter = positive_int("max_iter", max_iter)
+    r, n, k = x.shape
+    beta = np.zeros((r, k))
+    if fit_intercept:
+        ybar = np.clip(t.mean(axis=1), 1e-12, 1 - 1e-12)
+        beta[:, 0] = np.log(ybar) - np.log1p(-ybar)
 
-    def loss_at(b: FloatArray) -> float:
-        return float(-np.sum(w * np.sum(t * log_softmax(x @ b), axis=1)))
+    def losses(b: FloatArray) -> FloatArray:
+        z = np.einsum("rnk,rk->rn", x, b)
+        return -np.mean(t * log_sigmoid(z) + (1 - t) * log_sigmoid(-z), axis=1)
 
-    loss = loss_at(beta)
-    for n_iter in range(max_iter + 1):
-        p = softmax(x @ beta)
-        grad = x.T @ (w[:, None] * (p - t))[:, :m]  # gradient of CE wrt logits is p - y
-        grad_norm = float(np.max(np.abs(grad)))
-        if grad_norm < tol or n_iter == max_iter:
+    loss = losses(beta)
+    n_iter = np.zeros(r, dtype=np.int64)
+    grad_norm = np.full(r, np.inf)
+    active = np.ones(r, dtype=bool)
+    for _ in range(max_iter + 1):
+        p = sigmoid(np.einsum("rnk,rk->rn", x, beta))
+        grad = np.einsum("rnk,rn->rk", x, p - t) / n
+        grad_norm = np.where(active, np.max(np.abs(grad), axis=1), grad_norm)
+        active &= (grad_norm >= tol) & (n_iter < max_iter)
+        if not active.any():
             break
-        hess = np.empty((k, m, k, m))
-        for a in range(m):
-            for b in range(a, m):
-                s = w * p[:, a] * ((a == b) - p[:, b])
-                hess[:, a, :, b] = hess[:, b, :, a] = (x * s[:, None]).T @ x
-        step_flat = np.linalg.lstsq(hess.reshape(k * m, k * m), grad.reshape(-1), rcond=None)[0]
-        step = np.hstack([step_flat.reshape(k, m), np.zeros((k, 1))])
-        beta, loss = _backtrack(loss_at, beta, step, loss)
-    return FitResult(beta, fit_intercept, n_iter, grad_norm, grad_norm < tol, loss)
+        s = p * (1 - p) / n
+        hess = np.einsum("rnk,rn,rnj->rkj", x[active], s[active], x[active])
+        step = np.zeros_like(beta)
+        step[active] = np.linalg.solve(hess, grad[active][:, :, None])[:, :, 0]
+        scale = np.ones(r)
+        new_loss = losses(beta - step)
+        for _ in range(30):                       # backtracking, per replication
+            worse = active & ~(new_loss <= loss + 1e-15)
+            if not worse.any():
+                break
+            scale[worse] /= 2
+            new_loss = losses(beta - scale[:, None] * step)
+        beta = beta - scale[:, None] * step
+        loss = np.where(active, new_loss, loss)
+        n_iter += active
+    return BatchFitResult(beta, fit_intercept, n_iter, grad_norm, grad_norm < tol, loss)
 
 
 def polynomial_features(X: ArrayLike, degree: int) -> FloatArray:

@@ -3,7 +3,8 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from softprob.data import GaussianBinary, GaussianClasses
-from softprob.fit import fit_logistic, fit_softmax, polynomial_features
+from softprob.fit import fit_logistic, fit_logistic_batch, polynomial_features
+from softprob.fit_multiclass import fit_softmax
 from softprob.losses import binary_cross_entropy, categorical_cross_entropy
 
 
@@ -93,3 +94,23 @@ def test_polynomial_features_give_exact_quadratic_logit():
 def test_bad_input(call, msg):
     with pytest.raises(ValueError, match=msg):
         call()
+
+
+def test_batch_fit_equals_one_fit_per_replication():
+    prob = GaussianBinary(mean_a=[1.0, 0.0], mean_b=[-0.5, 0.5], prior_a=0.3)
+    rng = np.random.default_rng(12)
+    data = [prob.sample(400, rng) for _ in range(7)]
+    X = np.stack([d[0] for d in data])
+    y = np.stack([d[1] for d in data])
+    batch = fit_logistic_batch(X, y)
+    for r in range(7):
+        single = fit_logistic(X[r], y[r])
+        np.testing.assert_allclose(batch.coef[r], single.coef, atol=1e-8)
+        assert batch.loss[r] == pytest.approx(single.loss, rel=1e-12)
+    assert batch.converged.all()
+    assert batch.logits(X[0]).shape == (7, 400)
+
+
+def test_batch_bad_input():
+    with pytest.raises(ValueError, match="y: expected shape"):
+        fit_logistic_batch(np.zeros((2, 5, 1)), np.zeros((2, 4)))
