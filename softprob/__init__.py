@@ -8,6 +8,7 @@ Modules, named by concept:
 * :mod:`softprob.data` -- problems with a closed-form posterior P(c|x).
 * :mod:`softprob.fit` -- logistic regression by Newton's method (single and batched); feature maps.
 * :mod:`softprob.fit_multiclass` -- softmax regression for K classes by Newton's method.
+* :mod:`softprob.priors` -- moving posteriors between class priors; density ratios.
 * :mod:`softprob.calibration` -- reliability curves, expected calibration error, temperature scaling.
 * :mod:`softprob.symbolic` -- SymPy objects and solvers shared by the chapters' proofs.
 * :mod:`softprob.plotting` -- the book's plot style and recurring figures.

@@ -1,6 +1,6 @@
 """Maximum-likelihood logistic regression (binary), single and batched, and feature maps.
 
-Both minimise the (weighted) mean cross-entropy by Newton's method (IRLS),
+Fits minimise the (weighted) mean cross-entropy by Newton's method (IRLS),
 which converges quadratically to the maximum-likelihood solution when it
 exists. Each fit reports its iterations and final gradient norm so a chapter
 can show that the optimiser, not luck, produced the numbers.
