@@ -72,7 +72,7 @@ def density_ratio_from_logit(z: ArrayLike, prior_a: float) -> FloatArray:
     Examples
     --------
     >>> from softprob.priors import density_ratio_from_logit
-    >>> float(density_ratio_from_logit(0.0, prior_a=0.25))
+    >>> round(float(density_ratio_from_logit(0.0, prior_a=0.25)), 12)
     3.0
     """
-    return np.exp(shift_logit(z, prior_a, 0.5))
+    return np.exp(shift_logit(z, _prior("prior_a", prior_a), 0.5))
