@@ -9,6 +9,8 @@ Modules, named by concept:
 * :mod:`softprob.fit` -- logistic regression by Newton's method (single and batched); feature maps.
 * :mod:`softprob.fit_multiclass` -- softmax regression for K classes by Newton's method.
 * :mod:`softprob.priors` -- moving posteriors between class priors; density ratios.
+* :mod:`softprob.scoring` -- fitting a linear score with the Brier score or the hinge loss.
+* :mod:`softprob.descent` -- plain gradient descent recording the objective at every step.
 * :mod:`softprob.calibration` -- reliability curves, expected calibration error, temperature scaling.
 * :mod:`softprob.symbolic` -- SymPy objects and solvers shared by the chapters' proofs.
 * :mod:`softprob.plotting` -- the book's plot style and recurring figures.
