@@ -3,7 +3,8 @@ import pytest
 from sklearn.calibration import calibration_curve
 
 from softprob.activations import sigmoid, softmax
-from softprob.calibration import expected_calibration_error, fit_temperature, reliability_curve
+from softprob.calibration import (calibrated_ece_approx, calibrated_ece_samples,
+                                  expected_calibration_error, fit_temperature, reliability_curve)
 
 
 @pytest.mark.parametrize("strategy", ["uniform", "quantile"])
@@ -47,7 +48,49 @@ def test_temperature_recovers_the_scaling_that_made_logits_miscalibrated(true_t)
     assert fit_temperature(zb * true_t, yb) == pytest.approx(true_t, rel=0.03)
 
 
+def test_reliability_curve_matches_sklearn_on_network_like_scores():
+    # scores piled up near 0 and 1 (as an overconfident network produces), 15 bins
+    rng = np.random.default_rng(5)
+    p = 1 / (1 + np.exp(-rng.normal(scale=6, size=5000)))
+    y = (rng.uniform(size=5000) < 0.5 + 0.6 * (p - 0.5)).astype(int)
+    mp, freq, _ = reliability_curve(y, p, n_bins=15)
+    sk_true, sk_pred = calibration_curve(y, p, n_bins=15)
+    np.testing.assert_allclose(freq, sk_true, rtol=1e-12)
+    np.testing.assert_allclose(mp, sk_pred, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n_bins", [5, 15])
+def test_noise_floor_of_calibrated_ece_matches_its_normal_approximation(n_bins):
+    rng = np.random.default_rng(10)
+    p = rng.beta(2, 3, size=20_000)
+    sims = calibrated_ece_samples(p, rng, n_bins=n_bins, n_rep=300)
+    approx = calibrated_ece_approx(p, n_bins=n_bins)
+    # the mean of 300 simulations has standard error sd/sqrt(300); allow 4 of them
+    assert abs(sims.mean() - approx) < 4 * sims.std(ddof=1) / np.sqrt(300)
+    assert sims.min() > 0
+
+
+def test_noise_floor_grows_with_bins_and_shrinks_like_root_n():
+    rng = np.random.default_rng(11)
+    p = rng.uniform(size=40_000)
+    assert calibrated_ece_approx(p, 30) > calibrated_ece_approx(p, 10) > calibrated_ece_approx(p, 3)
+    ratio = calibrated_ece_approx(p[:400], 10) / calibrated_ece_approx(p, 10)
+    assert ratio == pytest.approx(10, rel=0.1)            # sqrt(40_000 / 400)
+
+
+def test_noise_floor_for_probability_rows_uses_top_label_ece():
+    rng = np.random.default_rng(12)
+    rows = rng.dirichlet([1, 1, 1], size=3000)
+    sims = calibrated_ece_samples(rows, rng, n_bins=10, n_rep=20)
+    assert np.all((sims > 0) & (sims < 0.1))
+
+
 @pytest.mark.parametrize("call, msg", [
+    (lambda: calibrated_ece_samples([0.5], 0), "rng: expected a numpy.random.Generator"),
+    (lambda: calibrated_ece_samples([1.5], np.random.default_rng(0)), r"p: probabilities must lie"),
+    (lambda: calibrated_ece_samples([0.5], np.random.default_rng(0), n_rep=0), "n_rep: must be"),
+    (lambda: calibrated_ece_approx([[0.5, 0.5]]), "p: expected 1-D array"),
+    (lambda: calibrated_ece_approx([0.5], n_bins=0), "n_bins: must be an integer >= 1"),
     (lambda: reliability_curve([0, 1], [0.5]), "p: has 1 rows but y has 2"),
     (lambda: reliability_curve([0, 2], [0.5, 0.5]), r"y: labels outside the class set \{0..1\}"),
     (lambda: reliability_curve([0, 1], [0.5, 1.5]), r"p: probabilities must lie in \[0, 1\]"),
