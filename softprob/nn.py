@@ -83,8 +83,9 @@ class MLP:
     def _forward(self, x: FloatArray) -> tuple[list[FloatArray], FloatArray]:
         hs = [x]
         for w, b in zip(self.params[:-2:2], self.params[1:-2:2]):
-            a = hs[-1] @ w + b
-            hs.append(np.tanh(a) if self.activation == "tanh" else np.maximum(a, 0.0))
+            a = hs[-1] @ w
+            a += b                            # in place: large temporaries are slow to allocate
+            hs.append(np.tanh(a, out=a) if self.activation == "tanh" else np.maximum(a, 0.0, out=a))
         return hs, hs[-1] @ self.params[-2] + self.params[-1]
 
     def logits(self, X: ArrayLike) -> FloatArray:
@@ -169,9 +170,13 @@ def _loss_grad(model: MLP, x: FloatArray, t: FloatArray, weight_decay: float,
     for layer in range(len(ws) - 1, -1, -1):
         grads = [hs[layer].T @ delta + weight_decay * ws[layer], delta.sum(axis=0)] + grads
         if layer > 0:
-            back = delta @ ws[layer].T
+            delta = delta @ ws[layer].T
             h = hs[layer]
-            delta = back * (1.0 - h * h) if model.activation == "tanh" else back * (h > 0)
+            if model.activation == "tanh":    # tanh' = 1 - h^2, computed in place
+                slope = np.multiply(h, h)
+                delta *= np.subtract(1.0, slope, out=slope)
+            else:
+                delta *= h > 0
     return loss, grads
 
 
