@@ -1,8 +1,13 @@
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
-from softprob.data import GaussianBinary
-from softprob.priors import density_ratio_from_logit, shift_logit
+from softprob.data import GaussianBinary, GaussianClasses
+from softprob.fit import fit_logistic
+from softprob.priors import (density_ratio_from_logit, estimate_target_prior, shift_logit,
+                             shifted_fit_covariance)
 
 
 def test_shift_logit_is_bayes_rule_for_a_prior_change():
@@ -32,5 +37,137 @@ def test_extreme_logits_stay_finite():
     (lambda: density_ratio_from_logit([0.0], float("nan")), "prior_a: a class prior"),
 ])
 def test_bad_input(call, msg):
+    with pytest.raises(ValueError, match=msg):
+        call()
+
+
+# --- EM estimate of an unknown target prior (Saerens, Latinne & Decaestecker, 2002) ---
+
+GRID = np.linspace(-15.0, 15.0, 6001)
+
+
+def _mixture_se(train: GaussianBinary, target_prior: float, n: int) -> float:
+    """CLT standard error of the mixture-weight MLE: 1 / sqrt(n * Fisher information)."""
+    dens = np.exp(train.class_log_density(GRID))               # columns p(x|B), p(x|A)
+    mix = target_prior * dens[:, 1] + (1 - target_prior) * dens[:, 0]
+    score_sq = (dens[:, 1] - dens[:, 0]) ** 2 / mix             # (d/dpi log p(x))^2 * p(x)
+    info = np.sum(score_sq) * (GRID[1] - GRID[0])
+    return 1.0 / np.sqrt(n * info)
+
+
+@pytest.mark.parametrize("train_prior, target_prior", [(0.5, 0.1), (0.3, 0.5), (0.5, 0.85), (0.9, 0.2)])
+def test_em_recovers_a_known_prior_within_clt_tolerance(train_prior, target_prior):
+    train = GaussianBinary(mean_a=1.0, mean_b=-1.0, prior_a=train_prior)
+    n = 5000
+    x, _ = train.with_prior_a(target_prior).sample(n, np.random.default_rng(11))
+    res = estimate_target_prior(train_prior, logits=train.log_odds(x))
+    assert res.converged
+    assert abs(res.prior - target_prior) < 4 * _mixture_se(train, target_prior, n)
+
+
+def test_corrected_posteriors_are_the_logit_shift_and_a_fixed_point():
+    train = GaussianBinary(mean_a=0.5, mean_b=-0.5, prior_a=0.4)
+    x, _ = train.with_prior_a(0.7).sample(3000, np.random.default_rng(2))
+    z = train.log_odds(x)
+    res = estimate_target_prior(0.4, logits=z)
+    np.testing.assert_allclose(res.posteriors, 1 / (1 + np.exp(-shift_logit(z, 0.4, res.prior))),
+                               atol=1e-12)
+    assert abs(res.prior - res.posteriors.mean()) < 1e-9          # M-step fixed point
+    same = estimate_target_prior(0.4, 1 / (1 + np.exp(-z)))       # probabilities instead of logits
+    assert abs(same.prior - res.prior) < 1e-9
+
+
+def test_em_increases_the_unlabelled_likelihood():
+    train = GaussianBinary(mean_a=1.0, mean_b=-1.0, prior_a=0.5)
+    x, _ = train.with_prior_a(0.2).sample(2000, np.random.default_rng(5))
+    lik = [np.mean(np.log(train.with_prior_a(estimate_target_prior(0.5, logits=train.log_odds(x),
+                                                                   max_iter=m).prior)
+                          .marginal_density(x))) for m in (1, 2, 4, 8, 16)]
+    assert np.all(np.diff(lik) >= -1e-12)
+
+
+def test_em_k_classes_recovers_label_frequencies_when_classes_are_separated():
+    # means 12 standard deviations apart: a sample's posterior puts mass < 1e-10 on a wrong
+    # class unless it lies > 4 sd from its mean (chance ~1e-4 in 3000 draws), so the EM
+    # estimate must equal the observed class frequencies of the (hidden) labels
+    train = GaussianClasses(means=[[0.0], [12.0], [24.0]], covs=[[1.0]], priors=[1 / 3] * 3)
+    target = train.with_priors([0.6, 0.3, 0.1])
+    x, y = target.sample(3000, np.random.default_rng(3))
+    res = estimate_target_prior(train.priors, train.posterior(x))
+    assert res.converged and res.posteriors.shape == (3000, 3)
+    np.testing.assert_allclose(res.prior, np.bincount(y, minlength=3) / 3000, atol=1e-6)
+
+
+def test_em_reports_non_convergence():
+    train = GaussianBinary(mean_a=0.2, mean_b=-0.2, prior_a=0.5)
+    x, _ = train.with_prior_a(0.9).sample(500, np.random.default_rng(0))
+    res = estimate_target_prior(0.5, logits=train.log_odds(x), max_iter=1)
+    assert res.n_iter == 1 and not res.converged
+
+
+@given(arrays(np.float64, st.integers(1, 30), elements=st.floats(-10, 10)),
+       st.floats(0.05, 0.95))
+def test_em_output_is_a_distribution_and_a_fixed_point(z, train_prior):
+    res = estimate_target_prior(train_prior, logits=z, max_iter=2000)
+    assert 0.0 <= res.prior <= 1.0
+    assert np.all((res.posteriors >= 0) & (res.posteriors <= 1))
+    if res.converged:
+        assert abs(res.prior - res.posteriors.mean()) < 1e-8
+
+
+@pytest.mark.parametrize("call, msg", [
+    (lambda: estimate_target_prior(0.5), "posteriors: give exactly one"),
+    (lambda: estimate_target_prior(0.5, [0.5], logits=[0.0]), "posteriors: give exactly one"),
+    (lambda: estimate_target_prior(0.5, [1.2]), "posteriors: probabilities must lie in"),
+    (lambda: estimate_target_prior([0.5, 0.5], [[0.2, 0.7]]), "posteriors: each row must sum to 1"),
+    (lambda: estimate_target_prior(1.0, logits=[0.0]), "train_prior: a class prior"),
+    (lambda: estimate_target_prior([0.5, 0.5], [[0.2, 0.3, 0.5]]), "train_prior: need 3 positive"),
+    (lambda: estimate_target_prior(0.5, logits=[np.inf]), "logits: contains inf"),
+    (lambda: estimate_target_prior(0.5, logits=[0.0], tol=0.0), "tol: must be a finite number"),
+    (lambda: estimate_target_prior(0.5, logits=[0.0], max_iter=0), "max_iter: must be an integer"),
+])
+def test_em_bad_input(call, msg):
+    with pytest.raises(ValueError, match=msg):
+        call()
+
+
+# --- sampling covariance of "average per class, then shift the logit" ---
+
+def test_shifted_fit_covariance_intercept_only_is_the_delta_method():
+    # intercept only: the balanced fit is exactly 0, so the estimate is logit(N_A / N)
+    for pi in (0.05, 0.5, 0.8):
+        cov = shifted_fit_covariance(np.ones((3, 1)), [1, 2, 1], [2, 1, 1], pi, [0.0])
+        np.testing.assert_allclose(cov, [[1 / (pi * (1 - pi))]], rtol=1e-12)
+
+
+def test_shifted_fit_covariance_matches_simulation():
+    # at a 19:1 imbalance the sandwich differs clearly from the plain fit's inverse Fisher
+    # information: the statistic below averages about 2.0 with it and about 3.0 with the latter
+    prob = GaussianBinary(mean_a=1.0, mean_b=-1.0, prior_a=0.05)
+    design = np.stack([np.ones_like(GRID), GRID], axis=1)
+    dens = np.exp(prob.class_log_density(GRID))
+    theta_bal = prob.with_prior_a(0.5).logistic_coefficients()
+    sigma = shifted_fit_covariance(design, dens[:, 1], dens[:, 0], 0.05, theta_bal)
+    n, reps, rng = 4000, 300, np.random.default_rng(8)
+    quad = []                                   # N * delta' Sigma^{-1} delta ~ chi^2_2 asymptotically
+    for _ in range(reps):
+        x, y = prob.sample(n, rng)
+        n_a = y.sum()
+        fit = fit_logistic(x, y, weights=np.where(y == 1, 1 / n_a, 1 / (n - n_a)))
+        delta = fit.coef + [np.log(n_a / (n - n_a)), 0.0] - prob.logistic_coefficients()
+        quad.append(n * delta @ np.linalg.solve(sigma, delta))
+    quad = np.array(quad)
+    # mean of 300 chi^2_2 draws: 2 +- 2/sqrt(300); 4 standard errors
+    assert abs(quad.mean() - 2.0) < 4 * 2.0 / np.sqrt(reps)
+
+
+@pytest.mark.parametrize("call, msg", [
+    (lambda: shifted_fit_covariance([[2.0, 1.0]], [1.0], [1.0], 0.5, [0.0, 0.0]), "design: the first column"),
+    (lambda: shifted_fit_covariance([[1.0, 1.0]], [-1.0], [1.0], 0.5, [0.0, 0.0]), "density_a: need 1 non-negative"),
+    (lambda: shifted_fit_covariance([[1.0, 1.0]], [1.0], [1.0, 2.0], 0.5, [0.0, 0.0]), "density_b: need 1"),
+    (lambda: shifted_fit_covariance([[1.0, 1.0]], [1.0], [1.0], 1.5, [0.0, 0.0]), "prior_a: a class prior"),
+    (lambda: shifted_fit_covariance([[1.0, 1.0]], [1.0], [1.0], 0.5, [0.0]), "coef_balanced: expected 2"),
+])
+def test_shifted_fit_covariance_bad_input(call, msg):
     with pytest.raises(ValueError, match=msg):
         call()
