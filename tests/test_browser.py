@@ -1,0 +1,477 @@
+"""The built book in a real browser, with no network but a local server.
+
+Debian's Chromium (driven by Playwright, no browser download) opens every HTML page of the built
+book from an HTTP server on 127.0.0.1 started here. Every request to any other host is aborted and
+recorded as a failure, and the browser's own resolver maps every other host to "not found". For each
+page: no console errors, no failed requests, zero requests to other hosts, every math element
+typeset by MathJax (no raw ``$$``/``\\begin`` left, no MathJax error boxes), every image loaded,
+every internal link and anchor resolving, no launch/repository buttons, and for notebook pages a
+download button whose target is a valid notebook. A screenshot of chapter 1 and a summary go to
+``test-artifacts/``.
+
+Pages are discovered from the build, not listed here. The build is ``_build/html`` (set
+``SOFTPROB_HTML`` to test another build directory, e.g. one made with ``--path-output``).
+Nothing here skips: a missing build or browser is a failure that says to run ``bash .ci/setup``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import nbformat
+import pytest
+import yaml
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML_DIR = Path(os.environ.get("SOFTPROB_HTML", ROOT / "_build" / "html")).resolve()
+CHROMIUM = os.environ.get("SOFTPROB_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+SETUP = ("run `bash .ci/setup` (the README's first command: as root it installs Debian's chromium, "
+         "then it builds the book into _build/html)")
+NOT_PAGES = {"_static", "_sources", "_images"}  # asset folders: their .html files are templates
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions",
+    "--no-first-run", "--no-default-browser-check", "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection", "--metrics-recording-only",
+    # Belt and braces under the per-page routing: the browser cannot resolve any other host.
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
+HEADER_BUTTONS_OFF = (".dropdown-launch-buttons, .btn-launch-thebe, .btn-source-repository-button, "
+                      ".btn-source-edit-button, .btn-source-issues-button")
+
+
+def _built_pages() -> list[str]:
+    if not HTML_DIR.is_dir():
+        return []
+    return sorted(p.relative_to(HTML_DIR).as_posix() for p in HTML_DIR.rglob("*.html")
+                  if p.relative_to(HTML_DIR).parts[0] not in NOT_PAGES)
+
+
+PAGES = _built_pages()
+MISSING = "<no built book>"
+
+
+def _prerequisite_problems() -> list[str]:
+    problems = []
+    if not (HTML_DIR / "index.html").is_file():
+        problems.append(f"no built book at {HTML_DIR}")
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        problems.append(f"no Chromium executable at {CHROMIUM}")
+    return problems
+
+
+def _require_prerequisites() -> None:
+    problems = _prerequisite_problems()
+    if problems:
+        pytest.fail("; ".join(problems) + f": {SETUP}", pytrace=False)
+
+
+# ---------------------------------------------------------------------------- static helpers
+class _Scan(HTMLParser):
+    """Ids (anchor targets), resource URLs, inline-script URLs and a meta refresh of one page."""
+
+    RESOURCE_ATTRS = {"script": "src", "img": "src", "iframe": "src", "source": "src",
+                      "video": "src", "audio": "src", "embed": "src", "object": "data",
+                      "link": "href"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ids: set[str] = set()
+        self.resources: list[str] = []
+        self.inline_urls: list[str] = []
+        self.refresh: str | None = None
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for key in ("id", "name") if tag == "a" else ("id",):
+            if a.get(key):
+                self.ids.add(a[key])
+        if a.get(self.RESOURCE_ATTRS.get(tag, "")):
+            self.resources.append(a[self.RESOURCE_ATTRS[tag]])
+        if a.get("srcset"):
+            self.resources += [part.split()[0] for part in a["srcset"].split(",") if part.strip()]
+        if tag == "meta" and (a.get("http-equiv") or "").lower() == "refresh":
+            match = re.search(r"url=(.+)$", a.get("content") or "", re.I)
+            self.refresh = match.group(1).strip() if match else None
+        self._in_script = tag == "script" and not a.get("src")
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.inline_urls += re.findall(r"""https?://[^\s"'`<>)]+|(?<=["'`])//[^\s"'`<>)]+""", data)
+
+
+@functools.lru_cache(maxsize=None)
+def _scan(path: Path) -> _Scan:
+    scan = _Scan()
+    scan.feed(path.read_text(encoding="utf-8"))
+    return scan
+
+
+def _is_external(url: str) -> bool:
+    return url.startswith("//") or urlsplit(url).scheme not in ("", "data", "blob", "about")
+
+
+def _toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    found = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                found.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return found
+
+
+# ---------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def stats(request):
+    """Counters over the whole module; written to test-artifacts/ and the terminal summary."""
+    totals = {"pages": 0, "requests": 0, "external": 0, "failed": 0, "display": 0, "numbered": 0,
+              "inline": 0, "images": 0, "links": 0, "notebooks": 0, "search_hits": 0}
+    started = time.perf_counter()
+    yield totals
+    lines = [
+        f"browser test of {HTML_DIR} with {CHROMIUM}",
+        f"pages checked: {totals['pages']} of {len(PAGES)} built HTML pages",
+        f"requests made: {totals['requests']} (all to the local server), "
+        f"{totals['external']} to other hosts, {totals['failed']} failed",
+        f"equations typeset: {totals['display']} display ({totals['numbered']} numbered), "
+        f"{totals['inline']} inline",
+        f"images loaded: {totals['images']}; internal links resolved: {totals['links']}",
+        f"notebook downloads validated: {totals['notebooks']}; "
+        f"offline search hits for 'entropy': {totals['search_hits']}",
+        f"browser time: {time.perf_counter() - started:.1f} s",
+    ]
+    text = "\n".join(lines)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "browser-summary.txt").write_text(text + "\n", encoding="utf-8")
+    print("\n" + text)
+    request.config.softprob_browser_summary = text  # printed by tests/conftest.py's summary hook
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The built book over HTTP on 127.0.0.1, on a free port, in a daemon thread."""
+    _require_prerequisites()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(HTML_DIR)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def context(server):
+    """A headless Chromium with a fresh profile; service workers blocked."""
+    profile = tempfile.mkdtemp(prefix="softprob-chromium-")
+    try:
+        with sync_playwright() as pw:
+            ctx = pw.chromium.launch_persistent_context(
+                profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+                viewport={"width": 1280, "height": 900}, service_workers="block",
+                offline=False)
+            ctx.set_default_timeout(30_000)
+            yield ctx
+            ctx.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+class _Visit:
+    """One page opened with every request, failure and console error recorded."""
+
+    def __init__(self, context, server: str):
+        self.server = server
+        self.requests: list[str] = []
+        self.external: list[str] = []
+        self.failed: list[str] = []
+        self.console: list[str] = []
+        self.page = page = context.new_page()
+        page.route("**/*", self._route)
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("requestfailed", self._request_failed)
+        page.on("response", lambda r: r.status >= 400 and self.failed.append(f"HTTP {r.status} {r.url}"))
+        page.on("console", lambda m: m.type == "error" and self.console.append(
+            f"{m.text} @ {m.location.get('url', '')}:{m.location.get('lineNumber', '')}"))
+        page.on("pageerror", lambda e: self.console.append(f"uncaught: {e}"))
+
+    def _local(self, url: str) -> bool:
+        return url.startswith(self.server + "/") or urlsplit(url).scheme in ("data", "blob")
+
+    def _route(self, route, request):
+        if self._local(request.url):
+            route.continue_()
+        else:
+            self.external.append(request.url)
+            route.abort("blockedbyclient")
+
+    def _request_failed(self, request):
+        if self._local(request.url):
+            self.failed.append(f"{request.failure} {request.url}")
+
+    def open(self, path: str) -> None:
+        response = self.page.goto(f"{self.server}/{path}", wait_until="load")
+        assert response is not None and response.ok, f"{path}: HTTP {response and response.status}"
+        file = HTML_DIR / path.split("?")[0]
+        refresh = _scan(file).refresh
+        if refresh:  # index.html is a redirect to the root page
+            target = file.parent / refresh
+            assert target.is_file(), f"{path} redirects to missing {refresh}"
+            self.page.wait_for_url(f"{self.server}/{target.relative_to(HTML_DIR).as_posix()}")
+            self.page.wait_for_load_state("load")
+
+    def settle(self) -> dict:
+        """Wait for MathJax's startup promise, fonts, images and the network to go quiet."""
+        state = self.page.evaluate("""async () => {
+            const hasMath = document.querySelector('.math') !== null;
+            const mj = window.MathJax;
+            const ready = !!(mj && mj.startup && mj.startup.promise);
+            if (ready) await mj.startup.promise;
+            await document.fonts.ready;
+            await Promise.all([...document.images].map(img => img.complete ? null :
+                new Promise(done => { img.loading = 'eager';
+                    img.addEventListener('load', done); img.addEventListener('error', done); })));
+            return {hasMath, ready, version: ready ? mj.version : null};
+        }""")
+        self.page.wait_for_load_state("networkidle")
+        return state
+
+    def close(self) -> None:
+        self.page.close()
+
+
+DOM_FACTS = """async () => {
+    const display = [...document.querySelectorAll('div.math')];
+    const inline = [...document.querySelectorAll('span.math')];
+    const raw = e => (e.id ? '#' + e.id + ' ' : '') + e.textContent.trim().slice(0, 70);
+    const clone = document.body.cloneNode(true);
+    clone.querySelectorAll('pre, code, script, style, noscript, template, textarea, mjx-container')
+         .forEach(e => e.remove());
+    const text = clone.textContent;
+    const images = [];
+    for (const img of document.images) {
+        let ok = img.complete && img.naturalWidth > 0;
+        if (!ok && img.complete && /\\.svg($|\\?)/.test(img.currentSrc)) {
+            ok = await img.decode().then(() => true, () => false);
+        }
+        images.push({src: img.currentSrc || img.src, ok});
+    }
+    return {
+        display: display.length,
+        displayTypeset: display.filter(e => e.querySelector('mjx-container[display="true"]')).length,
+        numbered: display.filter(e => e.querySelector('span.eqno')).length,
+        inline: inline.length,
+        inlineTypeset: inline.filter(e => e.querySelector('mjx-container')).length,
+        untypeset: [...display, ...inline].filter(e => !e.querySelector('mjx-container')).map(raw),
+        mathErrors: [...document.querySelectorAll('mjx-merror')].map(e => e.textContent.slice(0, 70)),
+        rawTex: (text.match(/.{0,40}(\\$\\$|\\\\begin\\{|\\\\\\[|\\\\\\().{0,40}/gs) || []),
+        images,
+        links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+        liveIds: [...document.querySelectorAll('[id]')].map(e => e.id),
+        buttonsOff: [...document.querySelectorAll(%r)].map(e => e.className),
+        download: [...document.querySelectorAll('a.btn-download-source-button')].map(a => a.href),
+    };
+}""" % HEADER_BUTTONS_OFF
+
+
+def _broken_links(links: list[str], server: str, page_path: str, live_ids: set[str]) -> tuple[int, list[str]]:
+    checked, broken = 0, []
+    for href in links:
+        parts = urlsplit(href)
+        if parts.scheme in ("mailto", "javascript", "data", "tel"):
+            continue
+        if f"{parts.scheme}://{parts.netloc}" != server:
+            continue  # an outbound link (a DOI, say): never requested, not a navigation link
+        checked += 1
+        rel = unquote(parts.path).lstrip("/")
+        target = HTML_DIR / rel
+        if not rel or rel.endswith("/"):
+            target = target / "index.html"
+        if not target.is_file():
+            broken.append(f"{href} -> no file {target.relative_to(HTML_DIR)}")
+            continue
+        anchor = unquote(parts.fragment)
+        if anchor and target.suffix == ".html":
+            ids = _scan(target).ids | (live_ids if rel == page_path else set())
+            if anchor not in ids:
+                broken.append(f"{href} -> no id '{anchor}' in {rel}")
+    return checked, broken
+
+
+def _source_of(page_path: str) -> Path | None:
+    """The copy of the page's source under _sources/, if any (.ipynb for a notebook chapter)."""
+    stem = page_path[: -len(".html")]
+    for suffix in (".ipynb", ".md"):
+        if (HTML_DIR / "_sources" / (stem + suffix)).is_file():
+            return HTML_DIR / "_sources" / (stem + suffix)
+    return None
+
+
+# ---------------------------------------------------------------------------- tests
+def test_prerequisites_present():
+    """A missing build or browser fails here, with the command that provides both."""
+    problems = _prerequisite_problems()
+    assert not problems, "; ".join(problems) + f": {SETUP}"
+
+
+def test_build_matches_sources():
+    """The site is current: every page in _toc.yml is built from the source now in the repository.
+
+    Sphinx copies each page's source to _sources/ at build time, so comparing bytes detects an
+    edited, re-executed, added or removed chapter without relying on file times. (A change only to
+    softprob/ or to the configuration is not detected; .ci/setup always rebuilds.)
+    """
+    _require_prerequisites()
+    problems = []
+    toc = _toc_files()
+    for entry in toc:
+        sources = [ROOT / (entry + s) for s in (".ipynb", ".md") if (ROOT / (entry + s)).is_file()]
+        if len(sources) != 1:
+            problems.append(f"_toc.yml entry {entry}: expected one source file, found {len(sources)}")
+            continue
+        source = sources[0]
+        copy = HTML_DIR / "_sources" / source.relative_to(ROOT)
+        if not (HTML_DIR / (entry + ".html")).is_file() or not copy.is_file():
+            problems.append(f"{source.relative_to(ROOT)} is in _toc.yml but not in the build")
+        elif copy.read_bytes() != source.read_bytes():
+            problems.append(f"{source.relative_to(ROOT)} changed since the book was built")
+    built_chapters = {p[: -len(".html")] for p in PAGES if p.startswith("book/")}
+    for gone in sorted(built_chapters - set(toc)):
+        problems.append(f"{gone}.html is built but no longer in _toc.yml")
+    assert not problems, (f"the built book at {HTML_DIR} is stale: " + "; ".join(problems)
+                          + f"; {SETUP}")
+
+
+def test_no_page_references_third_party_resources():
+    """Static check of every page and stylesheet: nothing that loads from another host.
+
+    Complements the browser check below, which only sees what a page loads without interaction:
+    scripts, stylesheets, fonts, images, frames and analytics snippets must all be local.
+    """
+    _require_prerequisites()
+    offenders = []
+    for path in PAGES:
+        scan = _scan(HTML_DIR / path)
+        offenders += [f"{path}: loads {url}" for url in scan.resources if _is_external(url)]
+        offenders += [f"{path}: inline script names {url}" for url in scan.inline_urls]
+    for css in HTML_DIR.joinpath("_static").rglob("*.css"):
+        text = css.read_text(encoding="utf-8", errors="replace")
+        urls = re.findall(r"""url\(\s*['"]?([^'")]+)""", text) + re.findall(r"""@import\s+['"]([^'"]+)""", text)
+        offenders += [f"{css.relative_to(HTML_DIR)}: loads {u}" for u in urls if _is_external(u)]
+    assert not offenders, "\n".join(offenders)
+
+
+@pytest.mark.parametrize("page_path", PAGES or [MISSING])
+def test_page_offline(page_path, context, server, stats):
+    """One built page, opened offline: everything the module docstring lists."""
+    visit = _Visit(context, server)
+    try:
+        visit.open(page_path)
+        state = visit.settle()
+        facts = visit.page.evaluate(DOM_FACTS)
+        checked_links, broken = _broken_links(facts["links"], server, visit.page.url[len(server) + 1:]
+                                              .split("#")[0], set(facts["liveIds"]))
+        downloads = []
+        source = _source_of(page_path)
+        if source is not None and source.suffix == ".ipynb":
+            downloads = facts["download"]
+            for href in downloads:
+                reply = visit.page.request.get(href)
+                assert reply.ok, f"{page_path}: download {href} gave HTTP {reply.status}"
+                notebook = nbformat.reads(reply.text(), as_version=4)
+                nbformat.validate(notebook)
+                assert any(c.cell_type == "code" for c in notebook.cells), f"{href}: no code cells"
+                stats["notebooks"] += 1
+    finally:
+        visit.close()
+
+    stats["pages"] += 1
+    stats["requests"] += len(visit.requests) - len(visit.external)
+    stats["external"] += len(visit.external)
+    stats["failed"] += len(visit.failed)
+    stats["display"] += facts["displayTypeset"]
+    stats["numbered"] += facts["numbered"]
+    stats["inline"] += facts["inlineTypeset"]
+    stats["images"] += sum(img["ok"] for img in facts["images"])
+    stats["links"] += checked_links
+
+    problems = []
+    problems += [f"request to another host: {url}" for url in visit.external]
+    problems += [f"failed request: {f}" for f in visit.failed]
+    problems += [f"console error: {c}" for c in visit.console]
+    if state["hasMath"] and not state["ready"]:
+        problems.append("the page has math but MathJax did not start")
+    problems += [f"math not typeset: {m}" for m in facts["untypeset"]]
+    problems += [f"MathJax error: {m}" for m in facts["mathErrors"]]
+    problems += [f"raw TeX in the text: ...{m}..." for m in facts["rawTex"]]
+    problems += [f"image not loaded: {img['src']}" for img in facts["images"] if not img["ok"]]
+    problems += [f"broken link: {b}" for b in broken]
+    problems += [f"launch/repository button present: {c}" for c in facts["buttonsOff"]]
+    if source is not None and source.suffix == ".ipynb":
+        if not any(href.endswith(".ipynb") for href in downloads):
+            problems.append(f"no .ipynb download button (found {downloads})")
+    assert not problems, f"{page_path}:\n  " + "\n  ".join(problems)
+
+
+def test_offline_search(context, server, stats):
+    """The search page finds a word of chapter 1 from the local index, with no console errors."""
+    visit = _Visit(context, server)
+    try:
+        visit.open("search.html?q=entropy")
+        visit.page.wait_for_selector("#search-results ul.search li", timeout=20_000)
+        hits = visit.page.locator("#search-results ul.search li").count()
+        visit.settle()
+    finally:
+        visit.close()
+    stats["search_hits"] = hits
+    assert hits > 0
+    assert not visit.external and not visit.failed and not visit.console, (
+        visit.external, visit.failed, visit.console)
+
+
+def test_screenshot_chapter1(context, server):
+    """Chapter 1, fully typeset, saved as test-artifacts/chapter1.png."""
+    chapter1 = [p for p in PAGES if re.fullmatch(r"book/01_[^/]*\.html", p)]
+    assert len(chapter1) == 1, f"expected one built chapter 1 page, found {chapter1}: {SETUP}"
+    visit = _Visit(context, server)
+    try:
+        visit.open(chapter1[0])
+        state = visit.settle()
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot = ARTIFACTS / "chapter1.png"
+        visit.page.screenshot(path=str(shot), full_page=True)
+    finally:
+        visit.close()
+    assert state["ready"] and state["version"].startswith("3."), state
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
