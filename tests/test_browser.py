@@ -157,8 +157,8 @@ def stats(request):
     lines = [
         f"browser test of {HTML_DIR} with {CHROMIUM}",
         f"pages checked: {totals['pages']} of {len(PAGES)} built HTML pages",
-        f"requests made: {totals['requests']} (all to the local server), "
-        f"{totals['external']} to other hosts, {totals['failed']} failed",
+        f"requests made: {totals['requests']} to the local server, "
+        f"{totals['external']} to other hosts (blocked), {totals['failed']} failed",
         f"equations typeset: {totals['display']} display ({totals['numbered']} numbered), "
         f"{totals['inline']} inline",
         f"images loaded: {totals['images']}; internal links resolved: {totals['links']}",
@@ -271,18 +271,18 @@ class _Visit:
         self.page.close()
 
 
-DOM_FACTS = """async () => {
+DOM_FACTS = r"""async () => {
     const display = [...document.querySelectorAll('div.math')];
     const inline = [...document.querySelectorAll('span.math')];
     const raw = e => (e.id ? '#' + e.id + ' ' : '') + e.textContent.trim().slice(0, 70);
     const clone = document.body.cloneNode(true);
     clone.querySelectorAll('pre, code, script, style, noscript, template, textarea, mjx-container')
          .forEach(e => e.remove());
-    const text = clone.textContent;
+    const text = clone.textContent.replace(/\s+/g, ' ');
     const images = [];
     for (const img of document.images) {
         let ok = img.complete && img.naturalWidth > 0;
-        if (!ok && img.complete && /\\.svg($|\\?)/.test(img.currentSrc)) {
+        if (!ok && img.complete && /\.svg($|\?)/.test(img.currentSrc)) {
             ok = await img.decode().then(() => true, () => false);
         }
         images.push({src: img.currentSrc || img.src, ok});
@@ -294,8 +294,11 @@ DOM_FACTS = """async () => {
         inline: inline.length,
         inlineTypeset: inline.filter(e => e.querySelector('mjx-container')).length,
         untypeset: [...display, ...inline].filter(e => !e.querySelector('mjx-container')).map(raw),
-        mathErrors: [...document.querySelectorAll('mjx-merror')].map(e => e.textContent.slice(0, 70)),
-        rawTex: (text.match(/.{0,40}(\\$\\$|\\\\begin\\{|\\\\\\[|\\\\\\().{0,40}/gs) || []),
+        // TeX errors render as merror; an undefined macro (MathJax's noundefined) as red \name text
+        mathErrors: [...document.querySelectorAll('mjx-merror, mjx-assistive-mml mtext[mathcolor="red"]')]
+            .filter(e => e.tagName.toLowerCase() !== 'mtext' || e.textContent.startsWith('\\'))
+            .map(e => (e.getAttribute('data-mjx-error') || e.textContent).slice(0, 70)),
+        rawTex: (text.match(/.{0,40}(\$\$|\\begin\{|\\\[|\\\().{0,40}/gs) || []),
         images,
         links: [...document.querySelectorAll('a[href]')].map(a => a.href),
         liveIds: [...document.querySelectorAll('[id]')].map(e => e.id),
