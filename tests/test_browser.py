@@ -38,7 +38,9 @@ HTML_DIR = Path(os.environ.get("SOFTPROB_HTML", ROOT / "_build" / "html")).resol
 CHROMIUM = os.environ.get("SOFTPROB_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 SETUP = ("run `bash .ci/setup` (the README's first command: as root it installs Debian's chromium, "
-         "then it builds the book into _build/html)")
+         "then it builds the book into _build/html)"
+         + ("" if "SOFTPROB_HTML" not in os.environ else
+            "; or rebuild the book that SOFTPROB_HTML points at"))
 NOT_PAGES = {"_static", "_sources", "_images"}  # asset folders: their .html files are templates
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -143,7 +145,7 @@ def _toc_files() -> list[str]:
                 walk(item)
 
     walk({k: v for k, v in toc.items() if k != "root"})
-    return found
+    return [re.sub(r"\.(ipynb|md)$", "", entry) for entry in found]
 
 
 # ---------------------------------------------------------------------------- fixtures
@@ -151,7 +153,7 @@ def _toc_files() -> list[str]:
 def stats(request):
     """Counters over the whole module; written to test-artifacts/ and the terminal summary."""
     totals = {"pages": 0, "requests": 0, "external": 0, "failed": 0, "display": 0, "numbered": 0,
-              "inline": 0, "images": 0, "links": 0, "notebooks": 0, "search_hits": 0}
+              "inline": 0, "images": 0, "links": 0, "notebooks": 0, "search_hits": 0, "mathjax": None}
     started = time.perf_counter()
     yield totals
     lines = [
@@ -160,7 +162,7 @@ def stats(request):
         f"requests made: {totals['requests']} to the local server, "
         f"{totals['external']} to other hosts (blocked), {totals['failed']} failed",
         f"equations typeset: {totals['display']} display ({totals['numbered']} numbered), "
-        f"{totals['inline']} inline",
+        f"{totals['inline']} inline, by MathJax {totals['mathjax']} served from _static/mathjax",
         f"images loaded: {totals['images']}; internal links resolved: {totals['links']}",
         f"notebook downloads validated: {totals['notebooks']}; "
         f"offline search hits for 'entropy': {totals['search_hits']}",
@@ -246,7 +248,7 @@ class _Visit:
         file = HTML_DIR / path.split("?")[0]
         refresh = _scan(file).refresh
         if refresh:  # index.html is a redirect to the root page
-            target = file.parent / refresh
+            target = (file.parent / refresh).resolve()
             assert target.is_file(), f"{path} redirects to missing {refresh}"
             self.page.wait_for_url(f"{self.server}/{target.relative_to(HTML_DIR).as_posix()}")
             self.page.wait_for_load_state("load")
@@ -332,13 +334,10 @@ def _broken_links(links: list[str], server: str, page_path: str, live_ids: set[s
     return checked, broken
 
 
-def _source_of(page_path: str) -> Path | None:
-    """The copy of the page's source under _sources/, if any (.ipynb for a notebook chapter)."""
-    stem = page_path[: -len(".html")]
-    for suffix in (".ipynb", ".md"):
-        if (HTML_DIR / "_sources" / (stem + suffix)).is_file():
-            return HTML_DIR / "_sources" / (stem + suffix)
-    return None
+def _is_notebook_page(page_path: str) -> bool:
+    """Built from a notebook: the repository or the build's _sources/ holds <page>.ipynb."""
+    stem = page_path[: -len(".html")] + ".ipynb"
+    return (ROOT / stem).is_file() or (HTML_DIR / "_sources" / stem).is_file()
 
 
 # ---------------------------------------------------------------------------- tests
@@ -406,8 +405,8 @@ def test_page_offline(page_path, context, server, stats):
         checked_links, broken = _broken_links(facts["links"], server, visit.page.url[len(server) + 1:]
                                               .split("#")[0], set(facts["liveIds"]))
         downloads = []
-        source = _source_of(page_path)
-        if source is not None and source.suffix == ".ipynb":
+        notebook_page = _is_notebook_page(page_path)
+        if notebook_page:
             downloads = facts["download"]
             for href in downloads:
                 reply = visit.page.request.get(href)
@@ -420,6 +419,7 @@ def test_page_offline(page_path, context, server, stats):
         visit.close()
 
     stats["pages"] += 1
+    stats["mathjax"] = state["version"] or stats["mathjax"]
     stats["requests"] += len(visit.requests) - len(visit.external)
     stats["external"] += len(visit.external)
     stats["failed"] += len(visit.failed)
@@ -441,7 +441,7 @@ def test_page_offline(page_path, context, server, stats):
     problems += [f"image not loaded: {img['src']}" for img in facts["images"] if not img["ok"]]
     problems += [f"broken link: {b}" for b in broken]
     problems += [f"launch/repository button present: {c}" for c in facts["buttonsOff"]]
-    if source is not None and source.suffix == ".ipynb":
+    if notebook_page:
         if not any(href.endswith(".ipynb") for href in downloads):
             problems.append(f"no .ipynb download button (found {downloads})")
     assert not problems, f"{page_path}:\n  " + "\n  ".join(problems)
