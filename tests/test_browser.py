@@ -26,6 +26,7 @@ import threading
 import time
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import unquote, urlsplit
 
 import nbformat
@@ -84,7 +85,7 @@ def _require_prerequisites() -> None:
 class _Scan(HTMLParser):
     """Ids (anchor targets), resource URLs, inline-script URLs and a meta refresh of one page."""
 
-    RESOURCE_ATTRS = {"script": "src", "img": "src", "iframe": "src", "source": "src",
+    RESOURCE_ATTRS: ClassVar[dict[str, str]] = {"script": "src", "img": "src", "iframe": "src", "source": "src",
                       "video": "src", "audio": "src", "embed": "src", "object": "data",
                       "link": "href"}
 
@@ -106,7 +107,7 @@ class _Scan(HTMLParser):
         if a.get("srcset"):
             self.resources += [part.split()[0] for part in a["srcset"].split(",") if part.strip()]
         if tag == "meta" and (a.get("http-equiv") or "").lower() == "refresh":
-            match = re.search(r"url=(.+)$", a.get("content") or "", re.I)
+            match = re.search(r"url=(.+)$", a.get("content") or "", re.IGNORECASE)
             self.refresh = match.group(1).strip() if match else None
         self._in_script = tag == "script" and not a.get("src")
 
@@ -119,7 +120,7 @@ class _Scan(HTMLParser):
             self.inline_urls += re.findall(r"""https?://[^\s"'`<>)]+|(?<=["'`])//[^\s"'`<>)]+""", data)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _scan(path: Path) -> _Scan:
     scan = _Scan()
     scan.feed(path.read_text(encoding="utf-8"))
@@ -159,13 +160,13 @@ def stats(request):
     lines = [
         f"browser test of {HTML_DIR} with {CHROMIUM}",
         f"pages checked: {totals['pages']} of {len(PAGES)} built HTML pages",
-        f"requests made: {totals['requests']} to the local server, "
-        f"{totals['external']} to other hosts (blocked), {totals['failed']} failed",
-        f"equations typeset: {totals['display']} display ({totals['numbered']} numbered), "
-        f"{totals['inline']} inline, by MathJax {totals['mathjax']} served from _static/mathjax",
+        (f"requests made: {totals['requests']} to the local server, "
+         f"{totals['external']} to other hosts (blocked), {totals['failed']} failed"),
+        (f"equations typeset: {totals['display']} display ({totals['numbered']} numbered), "
+         f"{totals['inline']} inline, by MathJax {totals['mathjax']} served from _static/mathjax"),
         f"images loaded: {totals['images']}; internal links resolved: {totals['links']}",
-        f"notebook downloads validated: {totals['notebooks']}; "
-        f"offline search hits for 'entropy': {totals['search_hits']}",
+        (f"notebook downloads validated: {totals['notebooks']}; "
+         f"offline search hits for 'entropy': {totals['search_hits']}"),
         f"browser time: {time.perf_counter() - started:.1f} s",
     ]
     text = "\n".join(lines)
@@ -304,10 +305,10 @@ DOM_FACTS = r"""async () => {
         images,
         links: [...document.querySelectorAll('a[href]')].map(a => a.href),
         liveIds: [...document.querySelectorAll('[id]')].map(e => e.id),
-        buttonsOff: [...document.querySelectorAll(%r)].map(e => e.className),
+        buttonsOff: [...document.querySelectorAll(BUTTONS_OFF)].map(e => e.className),
         download: [...document.querySelectorAll('a.btn-download-source-button')].map(a => a.href),
     };
-}""" % HEADER_BUTTONS_OFF
+}""".replace("BUTTONS_OFF", repr(HEADER_BUTTONS_OFF))
 
 
 def _broken_links(links: list[str], server: str, page_path: str, live_ids: set[str]) -> tuple[int, list[str]]:
@@ -441,9 +442,8 @@ def test_page_offline(page_path, context, server, stats):
     problems += [f"image not loaded: {img['src']}" for img in facts["images"] if not img["ok"]]
     problems += [f"broken link: {b}" for b in broken]
     problems += [f"launch/repository button present: {c}" for c in facts["buttonsOff"]]
-    if notebook_page:
-        if not any(href.endswith(".ipynb") for href in downloads):
-            problems.append(f"no .ipynb download button (found {downloads})")
+    if notebook_page and not any(href.endswith(".ipynb") for href in downloads):
+        problems.append(f"no .ipynb download button (found {downloads})")
     assert not problems, f"{page_path}:\n  " + "\n  ".join(problems)
 
 

@@ -176,10 +176,10 @@ def test_citation_cff_agrees_with_the_project(cff):
 def test_how_to_cite_bibtex_agrees_with_citation_cff(cff):
     """Every BibTeX entry on the how-to-cite page names this title, year and version."""
     page = (ROOT / "book" / "how_to_cite.md").read_text(encoding="utf-8")
-    entries = re.findall(r"```bibtex\n(.*?)```", page, re.S)
+    entries = re.findall(r"```bibtex\n(.*?)```", page, re.DOTALL)
     assert len(entries) >= 2, "the page shows a BibTeX entry for the book and one for a chapter"
     for entry in entries:
-        fields = dict(re.findall(r"^\s*([a-z]+)\s*=\s*\{(.*)\},?\s*$", entry, re.M))
+        fields = dict(re.findall(r"^\s*([a-z]+)\s*=\s*\{(.*)\},?\s*$", entry, re.MULTILINE))
         assert fields["title"] == cff["title"], entry
         assert fields["year"] == str(cff["preferred-citation"]["year"]), entry
         assert cff["version"] in fields["note"], entry
