@@ -8,21 +8,28 @@ plus optional weight decay :math:`\\frac{\\lambda}{2}\\sum_l \\lVert W_l\\rVert^
 
 The backward pass starts from the output-layer gradient
 :math:`\\partial \\ell / \\partial z = p - y` (sigmoid: :math:`\\sigma(z) - y`;
-softmax: the row ``softmax(z) - onehot(y)``), the identity the chapter on the
-architectural constraint proves in SymPy; everything below it is the chain rule.
+softmax: the row ``softmax(z) - onehot(y)``), the identity chapter 5 of the
+book proves in SymPy (equation ``ch5-gradient``); everything below it is the
+chain rule. Chapter 8 trains these networks and checks their calibration.
 """
 
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from softprob._checks import FloatArray, as_float_array, as_labels, positive_int, same_length
+from softprob._checks import FloatArray, as_float_array, as_labels, positive_int
 from softprob.activations import log_sigmoid, log_softmax, sigmoid, softmax
 from softprob.optim import Adam
+
+try:  # BLAS threads only add overhead (and stall on a busy machine) at these matrix sizes
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover - optional; installed with scikit-learn
+    threadpool_limits = None
 
 _ACTIVATIONS = ("tanh", "relu")
 
@@ -309,8 +316,16 @@ def train_mlp(X: ArrayLike, y: ArrayLike, hidden: tuple[int, ...], rng: np.rando
             raise ValueError("validation: expected a pair (X_val, y_val)")
         xv = _features(validation[0], x.shape[1])
         tv = _targets(model, validation[1], xv.shape[0])
-        same_length(("validation[0]", "validation[1]"), xv, tv)
     opt = Adam([p.shape for p in model.params], learning_rate=learning_rate)
+    with threadpool_limits(1, user_api="blas") if threadpool_limits else nullcontext():
+        return _train(model, x, t, opt, epochs, weight_decay, batch, rng,
+                      None if validation is None else (xv, tv), patience)
+
+
+def _train(model: MLP, x: FloatArray, t: FloatArray, opt: Adam, epochs: int, weight_decay: float,
+           batch: int, rng: np.random.Generator, validation: tuple[FloatArray, FloatArray] | None,
+           patience: int | None) -> TrainResult:
+    activation = model.activation
     params, best, best_val, best_epoch = list(model.params), model, np.inf, epochs
     train_hist, val_hist = [], []
     for epoch in range(1, epochs + 1):
@@ -325,7 +340,7 @@ def train_mlp(X: ArrayLike, y: ArrayLike, hidden: tuple[int, ...], rng: np.rando
         model = MLP(tuple(params), activation)
         if validation is None:
             continue
-        val_hist.append(_loss_grad(model, xv, tv, 0.0, grad=False)[0])
+        val_hist.append(_loss_grad(model, *validation, 0.0, grad=False)[0])
         if val_hist[-1] < best_val:
             best, best_val, best_epoch = model, val_hist[-1], epoch
         elif patience is not None and epoch - best_epoch >= patience:
