@@ -23,7 +23,7 @@ from scipy import optimize, sparse
 
 from softprob._checks import FloatArray, as_probabilities, as_weights, positive_int, same_length
 from softprob.activations import sigmoid
-from softprob.fit import FitResult, _backtrack, _design
+from softprob.fit import FitResult, _design
 
 
 def _inputs(X: ArrayLike, y: ArrayLike, weights: ArrayLike | None,
@@ -91,7 +91,11 @@ def fit_brier(X: ArrayLike, y: ArrayLike, weights: ArrayLike | None = None,
         if np.linalg.eigvalsh(hess).min() <= 0:
             hess = (x * (w * gauss_newton)[:, None]).T @ x
         step = np.linalg.lstsq(hess, grad, rcond=None)[0]
-        beta, loss = _backtrack(loss_at, beta, step, loss)
+        scale, new_loss = 1.0, loss_at(beta - step)
+        while not new_loss <= loss + 1e-15 and scale > 1e-10:     # halve until no increase
+            scale /= 2
+            new_loss = loss_at(beta - scale * step)
+        beta, loss = beta - scale * step, new_loss
     return FitResult(beta, fit_intercept, n_iter, grad_norm, grad_norm < tol, loss)
 
 
