@@ -6,13 +6,16 @@ same :class:`softprob.fit.FitResult`, with ``coef`` of shape (k, K).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from numpy.typing import ArrayLike
 
-from softprob._checks import (FloatArray, as_labels, as_probabilities, as_weights, positive_int,
-                              same_length)
-from softprob.activations import log_softmax, softmax
-from softprob.fit import FitResult, _backtrack, _design
+from softprob._checks import (FloatArray, as_float_array, as_labels, as_probabilities, as_weights,
+                              positive_int, same_length)
+from softprob._newton import fit_with_subsample_start, softmax_pass, transposed_design
+from softprob.activations import log_softmax
+from softprob.fit import FitResult
 
 
 def fit_softmax(X: ArrayLike, y: ArrayLike, n_classes: int, weights: ArrayLike | None = None,
@@ -50,41 +53,43 @@ def fit_softmax(X: ArrayLike, y: ArrayLike, n_classes: int, weights: ArrayLike |
     [[0.3333, 0.0, 0.6667]]
     """
     n_classes = positive_int("n_classes", n_classes, minimum=2)
-    x = _design(X, fit_intercept)
+    x = as_float_array("X", X, ndim=(1, 2))
+    if x.ndim == 1:
+        x = x[:, None]
     y_arr = np.asarray(y)
     if y_arr.ndim == 1:
-        t = np.eye(n_classes)[as_labels("y", y_arr, n_classes)]
+        labels = as_labels("y", y_arr, n_classes)
+        tt = np.zeros((n_classes, labels.shape[0]))        # one-hot rows, transposed
+        tt[labels, np.arange(labels.shape[0])] = 1.0
     else:
         t = as_probabilities("y", y_arr, ndim=2, rows_sum_to_one=True)
         if t.shape[1] != n_classes:
             raise ValueError(f"y: expected {n_classes} columns, got {t.shape[1]}")
-    same_length(("X", "y"), x, t)
-    w = as_weights("weights", weights, x.shape[0])
-    w = w / w.sum()
+        tt = np.ascontiguousarray(t.T)
+    same_length(("X", "y"), x, tt.T)
+    w = None if weights is None else as_weights("weights", weights, x.shape[0])
     max_iter = positive_int("max_iter", max_iter)
-    n, k = x.shape
-    m = n_classes - 1
-    beta = np.zeros((k, n_classes))
-    if fit_intercept:
-        freq = np.clip(w @ t, 1e-12, None)
-        beta[0] = np.log(freq) - np.log(freq[-1])
-
-    def loss_at(b: FloatArray) -> float:
-        return float(-np.sum(w * np.sum(t * log_softmax(x @ b), axis=1)))
-
-    loss = loss_at(beta)
-    for n_iter in range(max_iter + 1):
-        p = softmax(x @ beta)
-        grad = x.T @ (w[:, None] * (p - t))[:, :m]  # gradient of CE wrt logits is p - y
-        grad_norm = float(np.max(np.abs(grad)))
-        if grad_norm < tol or n_iter == max_iter:
-            break
-        hess = np.empty((k, m, k, m))
-        for a in range(m):
-            for b in range(a, m):
-                s = w * p[:, a] * ((a == b) - p[:, b])
-                hess[:, a, :, b] = hess[:, b, :, a] = (x * s[:, None]).T @ x
-        step_flat = np.linalg.lstsq(hess.reshape(k * m, k * m), grad.reshape(-1), rcond=None)[0]
-        step = np.hstack([step_flat.reshape(k, m), np.zeros((k, 1))])
-        beta, loss = _backtrack(loss_at, beta, step, loss)
+    k = x.shape[1] + int(fit_intercept)
+    theta, n_iter, grad_norm, loss = fit_with_subsample_start(
+        (transposed_design(x, fit_intercept), tt), w, _softmax_pass_for,
+        partial(_softmax_start, fit_intercept=fit_intercept), tol, max_iter)
+    beta = np.hstack([theta.reshape(k, n_classes - 1), np.zeros((k, 1))])
     return FitResult(beta, fit_intercept, n_iter, grad_norm, grad_norm < tol, loss)
+
+
+def _softmax_pass_for(data: tuple[FloatArray, ...], w: FloatArray | None):
+    return partial(softmax_pass, data[0], data[1], w)
+
+
+def _softmax_start(data: tuple[FloatArray, ...], w: FloatArray | None,
+                   fit_intercept: bool) -> tuple[FloatArray, float]:
+    """Intercepts at the log class frequencies (reference class last), and their loss."""
+    xt, tt = data
+    k, m = xt.shape[0], tt.shape[0] - 1
+    theta = np.zeros((k, m))
+    freq = tt.mean(axis=1) if w is None else tt @ w
+    if fit_intercept:
+        log_freq = np.log(np.clip(freq, 1e-12, None))
+        theta[0] = log_freq[:m] - log_freq[m]
+    logits = np.append(theta[0], 0.0) if fit_intercept else np.zeros(m + 1)
+    return theta.ravel(), float(-freq @ log_softmax(logits))
