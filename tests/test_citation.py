@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -224,3 +225,39 @@ def test_checker_rejects_broken_files(cff, path, value, delete, expected):
 
 def test_checker_accepts_unquoted_yaml_date(cff):
     assert cff_problems(_broken(cff, ("date-released",), dt.date(2026, 11, 26))) == []
+
+
+def _toc_notebooks() -> list[Path]:
+    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    files = re.findall(r"^\s*-?\s*file:\s*(\S+)", toc, re.MULTILINE)
+    return [ROOT / (re.sub(r"\.ipynb$", "", f) + ".ipynb") for f in files
+            if (ROOT / (re.sub(r"\.ipynb$", "", f) + ".ipynb")).is_file()]
+
+
+def test_chapter_labels_follow_the_citation_scheme():
+    """What the how-to-cite page promises: chapter N is labelled chN, and its labels start chN-.
+
+    Checked on every notebook in _toc.yml: the first cell opens with the chapter label, and every
+    section target, numbered equation and theorem-like block in it carries the chapter's prefix, so
+    a label names one place in the book and survives renumbering.
+    """
+    notebooks = _toc_notebooks()
+    assert notebooks, "no chapter notebooks in _toc.yml"
+    problems = []
+    for path in notebooks:
+        number = re.match(r"(\d+)_", path.name)
+        if number is None:
+            problems.append(f"{path.name}: chapter file names start with their number, NN_")
+            continue
+        chapter = f"ch{int(number.group(1))}"
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        first = "".join(cells[0]["source"]) if cells else ""
+        if not first.startswith(f"({chapter})="):
+            problems.append(f"{path.name}: the first cell must open with the label ({chapter})=")
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        labels = (re.findall(r"^\(([^)\s]+)\)=", text, re.MULTILINE)
+                  + re.findall(r"\$\$[ \t]*\(([A-Za-z][\w:.-]*)\)[ \t]*$", text, re.MULTILINE)
+                  + re.findall(r"^:label:\s*(\S+)", text, re.MULTILINE))
+        problems += [f"{path.name}: label {label!r} lacks the prefix {chapter}-" for label in labels
+                     if label != chapter and not label.startswith(chapter + "-")]
+    assert not problems, "\n".join(problems)
