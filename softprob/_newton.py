@@ -19,7 +19,7 @@ Design choices (each measured; see ``benchmarks/bench_fit.py``):
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -15,11 +15,11 @@ from itertools import combinations_with_replacement
 import numpy as np
 from numpy.typing import ArrayLike
 
+from softprob._batch import fit_batch
 from softprob._checks import (FloatArray, as_float_array, as_probabilities, as_weights,
                               positive_int, same_length)
-from softprob._batch import fit_batch
 from softprob._newton import fit_with_subsample_start, logistic_pass, transposed_design
-from softprob.activations import log_sigmoid, sigmoid, softmax
+from softprob.activations import sigmoid, softmax
 
 
 @dataclass(frozen=True)
@@ -52,12 +52,23 @@ class FitResult:
 
     def logits(self, X: ArrayLike) -> FloatArray:
         """Model logits at X: shape (n,) (logistic) or (n, K) (softmax)."""
-        return _design(X, self.fit_intercept, self.coef.shape[0]) @ self.coef
+        return _affine(X, self.coef, self.fit_intercept)
 
     def predict_proba(self, X: ArrayLike) -> FloatArray:
         """Model probabilities: P(A|x) of shape (n,), or rows of shape (n, K)."""
         z = self.logits(X)
         return sigmoid(z) if z.ndim == 1 else softmax(z)
+
+
+def _affine(X: ArrayLike, coef: FloatArray, fit_intercept: bool) -> FloatArray:
+    """``[1, X] @ coef`` (or ``X @ coef``) without copying X."""
+    x = as_float_array("X", X, ndim=(1, 2))
+    if x.ndim == 1:
+        x = x[:, None]
+    k = int(fit_intercept)
+    if x.shape[1] != coef.shape[0] - k:
+        raise ValueError(f"X: expected {coef.shape[0] - k} feature(s), got {x.shape[1]}")
+    return x @ coef[k:] + coef[0] if fit_intercept else x @ coef
 
 
 def _design(X: ArrayLike, fit_intercept: bool, n_coef: int | None = None) -> FloatArray:
@@ -145,16 +156,6 @@ def _start(y: FloatArray, w: FloatArray | None, k: int, fit_intercept: bool) -> 
     return beta
 
 
-def _backtrack(loss_at, beta: FloatArray, step: FloatArray, loss: float) -> tuple[FloatArray, float]:
-    """Newton step, halved until the loss does not increase (keeps IRLS monotone)."""
-    scale = 1.0
-    new_loss = loss_at(beta - step)
-    while not new_loss <= loss + 1e-15 and scale > 1e-10:
-        scale /= 2
-        new_loss = loss_at(beta - scale * step)
-    return beta - scale * step, new_loss
-
-
 @dataclass(frozen=True)
 class BatchFitResult:
     """Outcome of R independent logistic fits done together.
@@ -178,7 +179,7 @@ class BatchFitResult:
 
     def logits(self, X: ArrayLike) -> FloatArray:
         """Logits of every replication at common inputs X (n, d): shape (R, n)."""
-        return self.coef @ _design(X, self.fit_intercept, self.coef.shape[1]).T
+        return _affine(X, self.coef.T, self.fit_intercept).T
 
 
 def fit_logistic_batch(X: ArrayLike, y: ArrayLike, fit_intercept: bool = True, tol: float = 1e-10,

@@ -114,3 +114,152 @@ def test_batch_fit_equals_one_fit_per_replication():
 def test_batch_bad_input():
     with pytest.raises(ValueError, match="y: expected shape"):
         fit_logistic_batch(np.zeros((2, 5, 1)), np.zeros((2, 4)))
+
+
+# --- the fast engine (softprob._newton, softprob._batch) against a plain dense Newton loop ---
+
+def _dense_newton(X, t, w=None, iters=30):
+    """Textbook IRLS on the full design: the reference the block-wise engine must reproduce."""
+    Xd = np.hstack([np.ones((len(t), 1)), np.asarray(X).reshape(len(t), -1)])
+    w = np.full(len(t), 1.0 / len(t)) if w is None else w / w.sum()
+    beta = np.zeros(Xd.shape[1])
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-(Xd @ beta)))
+        beta -= np.linalg.solve((Xd * (w * p * (1 - p))[:, None]).T @ Xd, Xd.T @ (w * (p - t)))
+    return beta
+
+
+@pytest.fixture(scope="module")
+def large_binary():
+    prob = GaussianBinary(mean_a=[0.8, -0.2, 0.4], mean_b=[-0.6, 0.3, 0.0], prior_a=0.3)
+    X, y = prob.sample(100_000, np.random.default_rng(21))   # large enough for the subsample start
+    return prob, X, y
+
+
+def test_large_fit_with_subsample_start_equals_dense_newton(large_binary, monkeypatch):
+    import softprob._newton as engine
+    _, X, y = large_binary
+    fast = fit_logistic(X, y)
+    np.testing.assert_allclose(fast.coef, _dense_newton(X, y), atol=1e-9)
+    assert fast.converged and fast.n_iter <= 4              # the subsample start saves iterations
+    monkeypatch.setattr(engine, "_SUBSAMPLE_MIN", 10**9)     # no subsample start: same answer
+    slow = fit_logistic(X, y)
+    np.testing.assert_allclose(fast.coef, slow.coef, atol=1e-9)
+    assert slow.n_iter > fast.n_iter
+
+
+def test_large_weighted_soft_target_fit(large_binary):
+    prob, X, _ = large_binary
+    w = np.random.default_rng(3).uniform(0.1, 2.0, len(X))
+    eta = prob.posterior_a(X)                                # soft targets: the model is exact
+    res = fit_logistic(X, eta, weights=w)
+    np.testing.assert_allclose(res.coef, prob.logistic_coefficients(), atol=1e-8)
+    y = (np.random.default_rng(4).random(len(X)) < eta).astype(float)
+    np.testing.assert_allclose(fit_logistic(X, y, weights=w).coef, _dense_newton(X, y, w), atol=1e-9)
+
+
+@pytest.mark.parametrize("n", [1, 2, 2047, 2048, 2049, 21845, 21846])
+def test_block_boundaries(n):
+    # sizes around the block length of the one-pass engine (k = 3: 21845 samples per block)
+    X, y = GaussianBinary(mean_a=[1.0, 0.0], mean_b=[0.0, 1.0]).sample(max(n, 30), np.random.default_rng(n))
+    X, y = X[:n], y[:n]
+    res = fit_logistic(X, y, max_iter=40)
+    grad = np.hstack([np.ones((n, 1)), X]).T @ (res.predict_proba(X) - y) / n
+    assert np.all(np.isfinite(res.coef)) and np.max(np.abs(grad)) == pytest.approx(res.grad_norm, abs=1e-12)
+    assert res.loss == pytest.approx(binary_cross_entropy(y, res.logits(X)), rel=1e-12, abs=1e-15)
+    if n > 2000:
+        assert res.converged
+        np.testing.assert_allclose(res.coef, _dense_newton(X, y), atol=1e-8)
+
+
+def test_singular_hessian_falls_back_to_least_squares():
+    X, y = GaussianBinary(mean_a=[1.0, 0.5], mean_b=[-1.0, 0.0]).sample(2000, np.random.default_rng(8))
+    ref = fit_logistic(X, y)
+    for Xbad in (np.c_[X, X[:, 0]], np.c_[X, np.ones(len(y))]):   # duplicate / constant column
+        res = fit_logistic(Xbad, y)
+        assert res.converged
+        np.testing.assert_allclose(res.logits(Xbad), ref.logits(X), atol=1e-8)
+    batch = fit_logistic_batch(np.stack([np.c_[X, X[:, 0]]] * 3), np.stack([y] * 3))
+    assert batch.converged.all()
+    np.testing.assert_allclose(batch.logits(np.c_[X, X[:, 0]]), np.stack([ref.logits(X)] * 3), atol=1e-8)
+
+
+def test_badly_scaled_features_still_converge():
+    X, y = GaussianBinary(mean_a=[1.0, 0.5], mean_b=[-1.0, 0.0]).sample(3000, np.random.default_rng(9))
+    scale = np.array([1e4, 1e-4])
+    res, ref = fit_logistic(X * scale, y), fit_logistic(X, y)
+    assert res.converged
+    np.testing.assert_allclose(res.coef * np.r_[1.0, scale], ref.coef, rtol=1e-7)
+
+
+def test_extreme_logits_stay_finite():
+    x = np.linspace(-1, 1, 101) * 1e4                   # logits of order 1e4 from the first step
+    with np.errstate(over="raise", invalid="raise", divide="raise"):   # underflow of exp is fine
+        res = fit_logistic(x, (x > 0).astype(float))
+    assert np.isfinite(res.loss) and 0.0 <= res.loss < 1e-8 and res.coef[1] > 0
+
+
+def test_batch_with_mixed_convergence_and_many_groups(monkeypatch):
+    import softprob._batch as batch_engine
+    monkeypatch.setattr(batch_engine, "_GROUP_BYTES", 50_000)    # force several groups
+    prob = GaussianBinary(mean_a=[1.0, 0.0], mean_b=[-0.5, 0.5], prior_a=0.3)
+    rng = np.random.default_rng(13)
+    data = [prob.sample(300, rng) for _ in range(9)]
+    X = np.stack([d[0] for d in data])
+    y = np.stack([d[1] for d in data]).astype(float)
+    y[4] = (X[4, :, 0] > 0)                               # a separable replication: slow, diverging
+    y[7] = prob.posterior_a(X[7])                          # soft targets
+    batch = fit_logistic_batch(X, y)
+    for r in range(9):
+        single = fit_logistic(X[r], y[r])
+        assert batch.n_iter[r] == single.n_iter
+        np.testing.assert_allclose(batch.coef[r], single.coef, rtol=1e-8, atol=1e-8)
+        assert batch.loss[r] == pytest.approx(single.loss, rel=1e-10, abs=1e-15)
+    assert batch.n_iter[4] > 3 * np.median(batch.n_iter)
+
+
+def test_softmax_large_weighted_matches_sklearn():
+    prob = GaussianClasses(means=[[0, 0], [1.5, 0], [0, 1.5], [1, 1]], covs=np.eye(2),
+                           priors=[0.1, 0.2, 0.3, 0.4])
+    X, y = prob.sample(100_000, np.random.default_rng(17))
+    w = np.random.default_rng(18).uniform(0.5, 1.5, len(y))
+    res = fit_softmax(X, y, 4, weights=w)
+    sk = LogisticRegression(C=np.inf, solver="newton-cholesky", tol=1e-12, max_iter=100)
+    sk.fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(res.predict_proba(X), sk.predict_proba(X), atol=1e-8)
+    assert res.converged and res.n_iter <= 4
+    assert res.loss == pytest.approx(categorical_cross_entropy(y, res.logits(X), weights=w), rel=1e-12)
+    exact = fit_softmax(X, prob.posterior(X), 4)
+    np.testing.assert_allclose(exact.coef, prob.softmax_coefficients(), atol=1e-8)
+
+
+def test_damped_newton_backtracks_when_the_full_step_overshoots():
+    import softprob._newton as engine
+    # f(b) = sqrt(1 + b^2) is convex, but the full Newton step from b maps it to -b^3
+    losses = []
+
+    def pass_at(b):
+        losses.append(float(np.sqrt(1 + b[0] ** 2)))
+        return losses[-1], b / np.sqrt(1 + b**2), np.array([[(1 + b[0] ** 2) ** -1.5]])
+
+    theta, n_iter, grad_norm, loss = engine.newton(pass_at, np.array([3.0]), 1e-12, 100)
+    assert abs(theta[0]) < 1e-12 and grad_norm < 1e-12 and loss == 1.0
+    assert len(losses) > n_iter + 1                          # some candidate steps were rejected
+    assert losses[-1] == min(losses)
+
+
+def test_batch_line_search_matches_single_fits(monkeypatch):
+    import softprob.fit as fit_module
+    rng = np.random.default_rng(898)                         # a case whose full step overshoots
+    n, d = int(rng.integers(5, 40)), int(rng.integers(1, 4))
+    x, y = rng.standard_cauchy(size=(n, d)), (rng.random(n) < 0.5).astype(float)
+    passes, real_pass = [], fit_module.logistic_pass
+    monkeypatch.setattr(fit_module, "logistic_pass", lambda *a: passes.append(1) or real_pass(*a))
+    single = fit_logistic(x, y)
+    assert single.converged and len(passes) > single.n_iter + 1   # a step was rejected
+    other = rng.standard_normal((n, d))
+    batch = fit_logistic_batch(np.stack([other, x, other]), np.stack([y[::-1], y, y]))
+    assert batch.n_iter[1] == single.n_iter
+    np.testing.assert_allclose(batch.coef[1], single.coef, rtol=1e-8, atol=1e-10)
+    for r, (xr, yr) in zip([0, 2], [(other, y[::-1]), (other, y)]):
+        np.testing.assert_allclose(batch.coef[r], fit_logistic(xr, yr).coef, rtol=1e-8, atol=1e-10)
