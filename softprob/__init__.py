@@ -8,7 +8,8 @@ Modules, named by concept:
 * :mod:`softprob.data` -- problems with a closed-form posterior P(c|x).
 * :mod:`softprob.fit` -- logistic regression by Newton's method (single and batched); feature maps.
 * :mod:`softprob.fit_multiclass` -- softmax regression for K classes by Newton's method.
-* :mod:`softprob.priors` -- moving posteriors between class priors; density ratios.
+* :mod:`softprob.priors` -- moving posteriors between class priors; EM for an unknown target
+  prior; the sampling covariance of a reweighted fit; density ratios.
 * :mod:`softprob.scoring` -- fitting a linear score with the Brier score or the hinge loss.
 * :mod:`softprob.descent` -- plain gradient descent recording the objective at every step.
 * :mod:`softprob.calibration` -- reliability curves, expected calibration error, temperature scaling.
