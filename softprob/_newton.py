@@ -20,16 +20,39 @@ Design choices (each measured; see ``benchmarks/bench_fit.py``):
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from functools import partial
 
 import numpy as np
 
 from softprob._checks import FloatArray
+
+try:  # optional (it comes with scikit-learn); without it BLAS keeps its own thread count
+    from threadpoolctl import ThreadpoolController
+except ImportError:  # pragma: no cover
+    ThreadpoolController = None
+_CONTROLLER = None
 
 Pass = Callable[[FloatArray], tuple[float, FloatArray, FloatArray]]
 
 _SUBSAMPLE = 8                  # stride of the subsample that gives large fits their start
 _SUBSAMPLE_MIN = 10_000         # smallest subsample worth fitting first
 _SUBSAMPLE_TOL = 1e-5           # a start only needs its own statistical accuracy
+
+
+def single_threaded_blas() -> AbstractContextManager:
+    """Context in which BLAS runs on one thread.
+
+    The engine's matrix products are on cache-sized blocks: a second BLAS
+    thread only adds synchronisation, and on a busy machine it stalls
+    (measured: up to 10x slower passes under load).
+    """
+    global _CONTROLLER
+    if ThreadpoolController is None:
+        return nullcontext()
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
 
 
 def block_size(k: int, work_rows: int = 0) -> int:
@@ -121,6 +144,24 @@ def logistic_pass(xt: FloatArray, g: FloatArray, w: FloatArray | None, beta: Flo
     return float(loss), acc[0], acc[1:]
 
 
+def logistic_pass_for(data: tuple[FloatArray, ...], w: FloatArray | None) -> Pass:
+    """:func:`logistic_pass` on ``data = (xt, t)``, as a function of the coefficients."""
+    xt, t = data
+    return partial(logistic_pass, xt, 1.0 - 2.0 * t, w)
+
+
+def logistic_start(data: tuple[FloatArray, ...], w: FloatArray | None,
+                   fit_intercept: bool) -> tuple[FloatArray, float]:
+    """Intercept-only start (logit of the mean target) and its loss, in closed form."""
+    xt, t = data
+    beta = np.zeros(xt.shape[0])
+    tbar = float(np.mean(t) if w is None else w @ t)
+    if fit_intercept:
+        p = min(max(tbar, 1e-12), 1 - 1e-12)
+        beta[0] = np.log(p) - np.log1p(-p)
+    return beta, float(np.logaddexp(0.0, beta[0]) - tbar * beta[0])
+
+
 def softmax_pass(xt: FloatArray, tt: FloatArray, w: FloatArray | None, theta: FloatArray
                  ) -> tuple[float, FloatArray, FloatArray]:
     """Softmax counterpart of :func:`logistic_pass`.
@@ -185,6 +226,11 @@ def fit_with_subsample_start(data: tuple[FloatArray, ...], w: FloatArray | None,
     when its loss on all the data beats the default start's; the subsample fit
     costs about a quarter of one full iteration and saves several.
     """
+    with single_threaded_blas():
+        return _fit_from_start(data, w, pass_for, start, tol, max_iter)
+
+
+def _fit_from_start(data, w, pass_for, start, tol, max_iter):
     if w is not None:
         w = w / w.sum()
     pass_at = pass_for(data, w)
@@ -193,8 +239,8 @@ def fit_with_subsample_start(data: tuple[FloatArray, ...], w: FloatArray | None,
     if data[0].shape[-1] >= _SUBSAMPLE * _SUBSAMPLE_MIN:
         sub = tuple(np.ascontiguousarray(arr[..., ::_SUBSAMPLE]) for arr in data)
         ws = None if w is None else w[::_SUBSAMPLE]
-        sub_theta, _, sub_grad, _ = fit_with_subsample_start(sub, ws, pass_for, start,
-                                                             _SUBSAMPLE_TOL, max_iter)
+        sub_theta, _, sub_grad, _ = _fit_from_start(sub, ws, pass_for, start, _SUBSAMPLE_TOL,
+                                                    max_iter)
         if sub_grad < _SUBSAMPLE_TOL:
             first = pass_at(sub_theta)
             if first[0] <= base_loss:

@@ -18,7 +18,8 @@ from numpy.typing import ArrayLike
 from softprob._batch import fit_batch
 from softprob._checks import (FloatArray, as_float_array, as_probabilities, as_weights,
                               positive_int, same_length)
-from softprob._newton import fit_with_subsample_start, logistic_pass, transposed_design
+from softprob._newton import (fit_with_subsample_start, logistic_pass_for, logistic_start,
+                              transposed_design)
 from softprob.activations import sigmoid, softmax
 
 
@@ -128,32 +129,9 @@ def fit_logistic(X: ArrayLike, y: ArrayLike, weights: ArrayLike | None = None,
     w = None if weights is None else as_weights("weights", weights, x.shape[0])
     max_iter = positive_int("max_iter", max_iter)
     beta, n_iter, grad_norm, loss = fit_with_subsample_start(
-        (transposed_design(x, fit_intercept), t), w, _logistic_pass_for,
-        partial(_logistic_start, fit_intercept=fit_intercept), tol, max_iter)
+        (transposed_design(x, fit_intercept), t), w, logistic_pass_for,
+        partial(logistic_start, fit_intercept=fit_intercept), tol, max_iter)
     return FitResult(beta, fit_intercept, n_iter, grad_norm, grad_norm < tol, loss)
-
-
-def _logistic_pass_for(data: tuple[FloatArray, ...], w: FloatArray | None):
-    xt, t = data
-    return partial(logistic_pass, xt, 1.0 - 2.0 * t, w)
-
-
-def _logistic_start(data: tuple[FloatArray, ...], w: FloatArray | None,
-                    fit_intercept: bool) -> tuple[FloatArray, float]:
-    """Intercept-only start (logit of the mean target) and its loss, in closed form."""
-    xt, t = data
-    beta = _start(t, w, xt.shape[0], fit_intercept)
-    tbar = float(np.mean(t) if w is None else w @ t)
-    return beta, float(np.logaddexp(0.0, beta[0]) - tbar * beta[0])
-
-
-def _start(y: FloatArray, w: FloatArray | None, k: int, fit_intercept: bool) -> FloatArray:
-    beta = np.zeros(k)
-    if fit_intercept:
-        ybar = np.mean(y) if w is None else np.sum(w * y) / np.sum(w)
-        ybar = np.clip(ybar, 1e-12, 1 - 1e-12)
-        beta[0] = np.log(ybar) - np.log1p(-ybar)
-    return beta
 
 
 @dataclass(frozen=True)
