@@ -12,6 +12,9 @@ Modules, named by concept:
   prior; the sampling covariance of a reweighted fit; density ratios.
 * :mod:`softprob.scoring` -- fitting a linear score with the Brier score or the hinge loss.
 * :mod:`softprob.descent` -- plain gradient descent recording the objective at every step.
+* :mod:`softprob.nn` -- a small NumPy MLP (sigmoid/softmax output): initialisation, forward, gradient.
+* :mod:`softprob.training` -- training that MLP with Adam, weight decay and early stopping.
+* :mod:`softprob.optim` -- the Adam optimiser.
 * :mod:`softprob.calibration` -- reliability curves, expected calibration error, temperature scaling.
 * :mod:`softprob.symbolic` -- SymPy objects and solvers shared by the chapters' proofs.
 * :mod:`softprob.plotting` -- the book's plot style and recurring figures.

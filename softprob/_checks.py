@@ -98,3 +98,18 @@ def positive_int(name: str, k: int, minimum: int = 1) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < minimum:
         raise ValueError(f"{name}: must be an integer >= {minimum}, got {k!r}")
     return int(k)
+
+
+def as_generator(rng: object) -> np.random.Generator:
+    """Return ``rng`` unchanged, raising unless it is a ``numpy.random.Generator``."""
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")
+    return rng
+
+
+def non_negative(name: str, value: float) -> float:
+    """Return ``value`` as a float, raising unless it is finite and >= 0."""
+    v = float(value)
+    if not np.isfinite(v) or v < 0:
+        raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
+    return v

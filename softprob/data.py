@@ -18,14 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
-from softprob._checks import FloatArray, IntArray, as_float_array, as_probabilities, positive_int
+from softprob._checks import (FloatArray, IntArray, as_float_array, as_generator, as_probabilities,
+                              positive_int)
 from softprob.activations import log_softmax, logsumexp, sigmoid
-
-
-def _check_rng(rng: np.random.Generator) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")
-    return rng
 
 
 def _check_cov(name: str, cov: ArrayLike, d: int) -> FloatArray:
@@ -115,13 +110,13 @@ class GaussianClasses:
 
     def sample(self, n: int, rng: np.random.Generator) -> tuple[FloatArray, IntArray]:
         """Draw n joint samples (x, c): c ~ priors, then x ~ N(means[c], covs[c])."""
-        n, rng = positive_int("n", n), _check_rng(rng)
+        n, rng = positive_int("n", n), as_generator(rng)
         y = rng.choice(self.n_classes, size=n, p=self.priors)
         return self.sample_given_labels(y, rng), y
 
     def sample_given_labels(self, y: ArrayLike, rng: np.random.Generator) -> FloatArray:
         """Draw x ~ p(x | c = y_i) for each given label (fixed class counts)."""
-        rng = _check_rng(rng)
+        rng = as_generator(rng)
         y = np.asarray(y, dtype=np.int64)
         z = rng.standard_normal((y.shape[0], self.dim))
         chols = np.linalg.cholesky(self.covs)
@@ -298,7 +293,7 @@ class DiscreteJoint:
 
     def sample(self, n: int, rng: np.random.Generator) -> tuple[IntArray, IntArray]:
         """Draw n joint samples; returns (x, c), integer arrays of shape (n,)."""
-        n, rng = positive_int("n", n), _check_rng(rng)
+        n, rng = positive_int("n", n), as_generator(rng)
         cell = rng.choice(self.table.size, size=n, p=self.table.ravel())
         c, x = np.divmod(cell, self.n_values)
         return x, c

@@ -4,7 +4,8 @@ import pytest
 from softprob.data import GaussianBinary, GaussianClasses
 from softprob.information import conditional_kl
 from softprob.losses import binary_cross_entropy, categorical_cross_entropy
-from softprob.nn import MLP, init_mlp, loss_and_gradient, train_mlp
+from softprob.nn import MLP, init_mlp, loss_and_gradient
+from softprob.training import train_mlp
 from softprob.optim import Adam
 
 
