@@ -7,11 +7,12 @@ For R replications of N samples from a d-dimensional two-Gaussian problem
 (softprob.data.GaussianBinary, equal covariances) it times, interleaved:
 ``fit_logistic_batch`` on the stacked (R, N, d) array; a Python loop of
 ``fit_logistic``; and a loop of scikit-learn ``LogisticRegression(C=np.inf,
-solver="lbfgs")`` at its default tol (1e-4) and at tol=1e-8. Ratios are
-loop time / batch time (> 1: the batch is faster). "max |dcoef|" is the
-largest coefficient difference from a tightly converged scikit-learn fit
-(newton-cholesky, tol=1e-12) over all replications; the target is the same
-solution to 1e-6.
+solver="lbfgs")`` at its default tol (1e-4), which stops short of the
+optimum, and at the loosest tol of 1e-4 ... 1e-8 that reaches the same
+solution (what the target is measured against). Ratios are loop time /
+batch time (> 1: the batch is faster). "dcoef" is the largest coefficient
+difference from a tightly converged scikit-learn fit (newton-cholesky,
+tol=1e-12) over all replications; "same solution" means dcoef <= 1e-6.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from sklearn.linear_model import LogisticRegression
 
 from softprob.data import GaussianBinary
 from softprob.fit import fit_logistic, fit_logistic_batch
+
+SK_TOLS = (1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-10)
+SAME = 1e-6                      # "same solution": max coefficient difference
 
 
 def sk_coefs(X: np.ndarray, y: np.ndarray, solver: str, tol: float) -> np.ndarray:
@@ -45,22 +49,24 @@ def run(n_rep: int, n: int, d: int, rounds: int) -> list[str]:
     y = np.stack([c for _, c in data])
     batch = fit_logistic_batch(X, y)
     exact = sk_coefs(X, y, "newton-cholesky", 1e-12)
+    dev = {"batch": np.max(np.abs(batch.coef - exact))}
+    for tol in SK_TOLS:                  # loosest lbfgs tolerance that gives the same solution
+        dev[tol] = np.max(np.abs(sk_coefs(X, y, "lbfgs", tol) - exact))
+        if dev[tol] <= SAME:
+            break
     fns = {"batch": lambda: fit_logistic_batch(X, y),
            "loop": lambda: [fit_logistic(X[r], y[r]) for r in range(n_rep)],
-           "sk4": lambda: sk_coefs(X, y, "lbfgs", 1e-4),
-           "sk8": lambda: sk_coefs(X, y, "lbfgs", 1e-8)}
-    t = interleaved(fns, rounds)
-    ms = {k: median_ms(v) for k, v in t.items()}
-    dev = {k: np.max(np.abs(c - exact)) for k, c in
-           (("batch", batch.coef), ("sk4", sk_coefs(X, y, "lbfgs", 1e-4)),
-            ("sk8", sk_coefs(X, y, "lbfgs", 1e-8)))}
+           "sk default": lambda: sk_coefs(X, y, "lbfgs", 1e-4),
+           "sk same": lambda: sk_coefs(X, y, "lbfgs", tol)}
+    ms = {k: median_ms(v) for k, v in interleaved(fns, rounds).items()}
+    ratio = {k: ms[k] / ms["batch"] for k in ms}
     target = ""
     if (n_rep, n) == (200, 1000):
-        target = "met" if ms["sk4"] / ms["batch"] >= 10 and dev["batch"] <= 1e-6 else "MISSED"
+        target = "met" if ratio["sk same"] >= 10 and dev["batch"] <= SAME and dev[tol] <= SAME else "MISSED"
     return [str(n_rep), str(n), str(d), f"{ms['batch']:.1f}", f"{ms['batch'] / n_rep:.3f}",
-            f"{ms['loop'] / ms['batch']:.1f}x", f"{ms['sk4'] / ms['batch']:.1f}x",
-            f"{ms['sk8'] / ms['batch']:.1f}x", f"{dev['batch']:.1e}", f"{dev['sk4']:.1e}",
-            f"{dev['sk8']:.1e}", f"{int(batch.n_iter.max())}", target]
+            str(int(batch.n_iter.max())), f"{dev['batch']:.0e}", f"{ratio['loop']:.1f}x",
+            f"{ratio['sk default']:.1f}x", f"{dev[1e-4]:.0e}", f"{tol:.0e}", f"{ratio['sk same']:.1f}x",
+            f"{dev[tol]:.0e}", target]
 
 
 def main() -> None:
@@ -72,9 +78,8 @@ def main() -> None:
     args = parser.parse_args()
     machine_header(f"fit_logistic_batch vs loops of single fits (median of {args.rounds} "
                    "interleaved runs; ratio = loop time / batch time)")
-    header = ["R", "N", "d", "batch ms", "ms/fit", "vs loop fit_logistic", "vs sklearn lbfgs tol 1e-4",
-              "vs lbfgs tol 1e-8", "max |dcoef| batch", "lbfgs 1e-4", "lbfgs 1e-8", "iters",
-              "target"]
+    header = ["R", "N", "d", "batch ms", "ms/fit", "iters", "dcoef", "loop fit_logistic / batch",
+              "lbfgs tol 1e-4 / batch", "dcoef", "lbfgs tol", "lbfgs / batch", "dcoef", "target"]
     rows = [run(*(int(v) for v in c.split("x")), args.rounds) for c in args.configs]
     print_table(header, rows)
     print(f"\nload average at end: {load()}")

@@ -164,9 +164,14 @@ def fit_logistic_batch(X: ArrayLike, y: ArrayLike, fit_intercept: bool = True, t
                        max_iter: int = 100) -> BatchFitResult:
     r"""R independent logistic regressions in one vectorised Newton loop.
 
-    Equivalent to calling :func:`fit_logistic` on each ``(X[r], y[r])``, but
-    with stacked arrays, batched matrix products and ``np.linalg.solve``
-    instead of a Python loop over replications.
+    Equivalent to calling :func:`fit_logistic` on each ``(X[r], y[r])`` (same
+    coefficients; the iteration counts may differ), but with stacked arrays,
+    batched matrix products and ``np.linalg.solve`` instead of a Python loop
+    over replications. Replications start from a fit of the first one where
+    that beats their intercept-only start, and are processed in groups of a
+    few MiB, so R is limited by the memory X itself takes. For N >= 50 000 the
+    replications go one by one through the engine of :func:`fit_logistic`,
+    which is faster there.
 
     Parameters
     ----------
