@@ -15,7 +15,8 @@ import numpy as np
 
 from softprob._checks import FloatArray
 from softprob._newton import (fit_with_subsample_start, logistic_pass_for, logistic_start,
-                              single_threaded_blas, solve_newton, transposed_design)
+                              solve_newton, transposed_design)
+from softprob._threads import single_threaded_blas
 
 _GROUP_BYTES = 1 << 22          # ~4 MiB of design and scratch space per group (measured optimum)
 _SINGLE_MIN_N = 50_000          # from this sample size on, the single-fit engine is faster

@@ -25,39 +25,19 @@ Design choices (each measured; see ``benchmarks/bench_fit.py``):
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from functools import partial
 
 import numpy as np
 
 from softprob._checks import FloatArray
+from softprob._threads import single_threaded_blas
 
-try:  # optional (it comes with scikit-learn); without it BLAS keeps its own thread count
-    from threadpoolctl import ThreadpoolController
-except ImportError:  # pragma: no cover
-    ThreadpoolController = None
-_CONTROLLER = None
 
 Pass = Callable[[FloatArray], tuple[float, FloatArray, FloatArray]]
 
 _SUBSAMPLE = 8                  # stride of the subsample that gives large fits their start
 _SUBSAMPLE_MIN = 10_000         # smallest subsample worth fitting first
 _SUBSAMPLE_TOL = 1e-5           # a start only needs its own statistical accuracy
-
-
-def single_threaded_blas() -> AbstractContextManager:
-    """Context in which BLAS runs on one thread.
-
-    The engine's matrix products are on cache-sized blocks: a second BLAS
-    thread only adds synchronisation, and on a busy machine it stalls
-    (measured: up to 10x slower passes under load).
-    """
-    global _CONTROLLER
-    if ThreadpoolController is None:
-        return nullcontext()
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
 
 
 def block_size(k: int, work_rows: int = 0) -> int:

@@ -4,7 +4,6 @@ optional weight decay, mini-batches and early stopping on a validation split.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,12 +11,8 @@ from numpy.typing import ArrayLike
 
 from softprob._checks import FloatArray, as_generator, non_negative, positive_int
 from softprob.nn import MLP, _features, _loss_grad, _targets, init_mlp
+from softprob._threads import single_threaded_blas
 from softprob.optim import Adam
-
-try:  # BLAS threads only add overhead (and stall on a busy machine) at these matrix sizes
-    from threadpoolctl import threadpool_limits
-except ImportError:  # pragma: no cover - optional; installed with scikit-learn
-    threadpool_limits = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +106,7 @@ def train_mlp(X: ArrayLike, y: ArrayLike, hidden: tuple[int, ...], rng: np.rando
         xv = _features(validation[0], x.shape[1])
         tv = _targets(model, validation[1], xv.shape[0])
     opt = Adam([p.shape for p in model.params], learning_rate=learning_rate)
-    with threadpool_limits(1, user_api="blas") if threadpool_limits else nullcontext():
+    with single_threaded_blas():
         return _train(model, x, t, opt, epochs, weight_decay, batch, rng,
                       None if validation is None else (xv, tv), patience)
 
