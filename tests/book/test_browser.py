@@ -16,119 +16,17 @@ Nothing here skips: a missing build or browser is a failure that says to run ``b
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
 import re
-import shutil
-import tempfile
-import threading
 import time
-from html.parser import HTMLParser
-from pathlib import Path
-from typing import ClassVar
 from urllib.parse import unquote, urlsplit
 
 import nbformat
 import pytest
 import yaml
-from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[2]
-HTML_DIR = Path(os.environ.get("SOFTPROB_HTML", ROOT / "_build" / "html")).resolve()
-CHROMIUM = os.environ.get("SOFTPROB_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
-SETUP = ("run `bash .ci/setup` (the README's first command: as root it installs Debian's chromium, "
-         "then it builds the book into _build/html)"
-         + ("" if "SOFTPROB_HTML" not in os.environ else
-            "; or rebuild the book that SOFTPROB_HTML points at"))
-NOT_PAGES = {"_static", "_sources", "_images"}  # asset folders: their .html files are templates
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions",
-    "--no-first-run", "--no-default-browser-check", "--disable-domain-reliability",
-    "--disable-client-side-phishing-detection", "--metrics-recording-only",
-    # Belt and braces under the per-page routing: the browser cannot resolve any other host.
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]
-HEADER_BUTTONS_OFF = (".dropdown-launch-buttons, .btn-launch-thebe, .btn-source-repository-button, "
-                      ".btn-source-edit-button, .btn-source-issues-button")
-
-
-def _built_pages() -> list[str]:
-    if not HTML_DIR.is_dir():
-        return []
-    return sorted(p.relative_to(HTML_DIR).as_posix() for p in HTML_DIR.rglob("*.html")
-                  if p.relative_to(HTML_DIR).parts[0] not in NOT_PAGES)
-
-
-PAGES = _built_pages()
-MISSING = "<no built book>"
-
-
-def _prerequisite_problems() -> list[str]:
-    problems = []
-    if not (HTML_DIR / "index.html").is_file():
-        problems.append(f"no built book at {HTML_DIR}")
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        problems.append(f"no Chromium executable at {CHROMIUM}")
-    return problems
-
-
-def _require_prerequisites() -> None:
-    problems = _prerequisite_problems()
-    if problems:
-        pytest.fail("; ".join(problems) + f": {SETUP}", pytrace=False)
-
-
-# ---------------------------------------------------------------------------- static helpers
-class _Scan(HTMLParser):
-    """Ids (anchor targets), resource URLs, inline-script URLs and a meta refresh of one page."""
-
-    RESOURCE_ATTRS: ClassVar[dict[str, str]] = {"script": "src", "img": "src", "iframe": "src", "source": "src",
-                      "video": "src", "audio": "src", "embed": "src", "object": "data",
-                      "link": "href"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.ids: set[str] = set()
-        self.resources: list[str] = []
-        self.inline_urls: list[str] = []
-        self.refresh: str | None = None
-        self._in_script = False
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        for key in ("id", "name") if tag == "a" else ("id",):
-            if a.get(key):
-                self.ids.add(a[key])
-        if a.get(self.RESOURCE_ATTRS.get(tag, "")):
-            self.resources.append(a[self.RESOURCE_ATTRS[tag]])
-        if a.get("srcset"):
-            self.resources += [part.split()[0] for part in a["srcset"].split(",") if part.strip()]
-        if tag == "meta" and (a.get("http-equiv") or "").lower() == "refresh":
-            match = re.search(r"url=(.+)$", a.get("content") or "", re.IGNORECASE)
-            self.refresh = match.group(1).strip() if match else None
-        self._in_script = tag == "script" and not a.get("src")
-
-    def handle_endtag(self, tag):
-        if tag == "script":
-            self._in_script = False
-
-    def handle_data(self, data):
-        if self._in_script:
-            self.inline_urls += re.findall(r"""https?://[^\s"'`<>)]+|(?<=["'`])//[^\s"'`<>)]+""", data)
-
-
-@functools.cache
-def _scan(path: Path) -> _Scan:
-    scan = _Scan()
-    scan.feed(path.read_text(encoding="utf-8"))
-    return scan
-
-
-def _is_external(url: str) -> bool:
-    return url.startswith("//") or urlsplit(url).scheme not in ("", "data", "blob", "about")
+from sitekit import (ARTIFACTS, CHROMIUM, HEADER_BUTTONS_OFF, HTML_DIR, MISSING, PAGES, ROOT, SETUP, Visit,
+                     is_external,
+                     prerequisite_problems, require_prerequisites, scan)
 
 
 def _toc_files() -> list[str]:
@@ -174,104 +72,6 @@ def stats(request):
     (ARTIFACTS / "browser-summary.txt").write_text(text + "\n", encoding="utf-8")
     print("\n" + text)
     request.config.softprob_browser_summary = text  # printed by tests/conftest.py's summary hook
-
-
-@pytest.fixture(scope="module")
-def server():
-    """The built book over HTTP on 127.0.0.1, on a free port, in a daemon thread."""
-    _require_prerequisites()
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(HTML_DIR)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def context(server):
-    """A headless Chromium with a fresh profile; service workers blocked."""
-    profile = tempfile.mkdtemp(prefix="softprob-chromium-")
-    try:
-        with sync_playwright() as pw:
-            ctx = pw.chromium.launch_persistent_context(
-                profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                viewport={"width": 1280, "height": 900}, service_workers="block",
-                offline=False)
-            ctx.set_default_timeout(30_000)
-            yield ctx
-            ctx.close()
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-class _Visit:
-    """One page opened with every request, failure and console error recorded."""
-
-    def __init__(self, context, server: str):
-        self.server = server
-        self.requests: list[str] = []
-        self.external: list[str] = []
-        self.failed: list[str] = []
-        self.console: list[str] = []
-        self.page = page = context.new_page()
-        page.route("**/*", self._route)
-        page.on("request", lambda r: self.requests.append(r.url))
-        page.on("requestfailed", self._request_failed)
-        page.on("response", lambda r: r.status >= 400 and self.failed.append(f"HTTP {r.status} {r.url}"))
-        page.on("console", lambda m: m.type == "error" and self.console.append(
-            f"{m.text} @ {m.location.get('url', '')}:{m.location.get('lineNumber', '')}"))
-        page.on("pageerror", lambda e: self.console.append(f"uncaught: {e}"))
-
-    def _local(self, url: str) -> bool:
-        return url.startswith(self.server + "/") or urlsplit(url).scheme in ("data", "blob")
-
-    def _route(self, route, request):
-        if self._local(request.url):
-            route.continue_()
-        else:
-            self.external.append(request.url)
-            route.abort("blockedbyclient")
-
-    def _request_failed(self, request):
-        if self._local(request.url):
-            self.failed.append(f"{request.failure} {request.url}")
-
-    def open(self, path: str) -> None:
-        response = self.page.goto(f"{self.server}/{path}", wait_until="load")
-        assert response is not None and response.ok, f"{path}: HTTP {response and response.status}"
-        file = HTML_DIR / path.split("?")[0]
-        refresh = _scan(file).refresh
-        if refresh:  # index.html is a redirect to the root page
-            target = (file.parent / refresh).resolve()
-            assert target.is_file(), f"{path} redirects to missing {refresh}"
-            self.page.wait_for_url(f"{self.server}/{target.relative_to(HTML_DIR).as_posix()}")
-            self.page.wait_for_load_state("load")
-
-    def settle(self) -> dict:
-        """Wait for MathJax's startup promise, fonts, images and the network to go quiet."""
-        state = self.page.evaluate("""async () => {
-            const hasMath = document.querySelector('.math') !== null;
-            const mj = window.MathJax;
-            const ready = !!(mj && mj.startup && mj.startup.promise);
-            if (ready) await mj.startup.promise;
-            await document.fonts.ready;
-            await Promise.all([...document.images].map(img => img.complete ? null :
-                new Promise(done => { img.loading = 'eager';
-                    img.addEventListener('load', done); img.addEventListener('error', done); })));
-            return {hasMath, ready, version: ready ? mj.version : null};
-        }""")
-        self.page.wait_for_load_state("networkidle")
-        return state
-
-    def close(self) -> None:
-        self.page.close()
 
 
 DOM_FACTS = r"""async () => {
@@ -329,7 +129,7 @@ def _broken_links(links: list[str], server: str, page_path: str, live_ids: set[s
             continue
         anchor = unquote(parts.fragment)
         if anchor and target.suffix == ".html":
-            ids = _scan(target).ids | (live_ids if rel == page_path else set())
+            ids = scan(target).ids | (live_ids if rel == page_path else set())
             if anchor not in ids:
                 broken.append(f"{href} -> no id '{anchor}' in {rel}")
     return checked, broken
@@ -344,7 +144,7 @@ def _is_notebook_page(page_path: str) -> bool:
 # ---------------------------------------------------------------------------- tests
 def test_prerequisites_present():
     """A missing build or browser fails here, with the command that provides both."""
-    problems = _prerequisite_problems()
+    problems = prerequisite_problems()
     assert not problems, "; ".join(problems) + f": {SETUP}"
 
 
@@ -355,7 +155,7 @@ def test_build_matches_sources():
     edited, re-executed, added or removed chapter without relying on file times. (A change only to
     softprob/ or to the configuration is not detected; .ci/setup always rebuilds.)
     """
-    _require_prerequisites()
+    require_prerequisites()
     problems = []
     toc = _toc_files()
     for entry in toc:
@@ -382,23 +182,23 @@ def test_no_page_references_third_party_resources():
     Complements the browser check below, which only sees what a page loads without interaction:
     scripts, stylesheets, fonts, images, frames and analytics snippets must all be local.
     """
-    _require_prerequisites()
+    require_prerequisites()
     offenders = []
     for path in PAGES:
-        scan = _scan(HTML_DIR / path)
-        offenders += [f"{path}: loads {url}" for url in scan.resources if _is_external(url)]
-        offenders += [f"{path}: inline script names {url}" for url in scan.inline_urls]
+        found = scan(HTML_DIR / path)
+        offenders += [f"{path}: loads {url}" for url in found.resources if is_external(url)]
+        offenders += [f"{path}: inline script names {url}" for url in found.inline_urls]
     for css in HTML_DIR.joinpath("_static").rglob("*.css"):
         text = css.read_text(encoding="utf-8", errors="replace")
         urls = re.findall(r"""url\(\s*['"]?([^'")]+)""", text) + re.findall(r"""@import\s+['"]([^'"]+)""", text)
-        offenders += [f"{css.relative_to(HTML_DIR)}: loads {u}" for u in urls if _is_external(u)]
+        offenders += [f"{css.relative_to(HTML_DIR)}: loads {u}" for u in urls if is_external(u)]
     assert not offenders, "\n".join(offenders)
 
 
 @pytest.mark.parametrize("page_path", PAGES or [MISSING])
 def test_page_offline(page_path, context, server, stats):
     """One built page, opened offline: everything the module docstring lists."""
-    visit = _Visit(context, server)
+    visit = Visit(context, server)
     try:
         visit.open(page_path)
         state = visit.settle()
@@ -449,7 +249,7 @@ def test_page_offline(page_path, context, server, stats):
 
 def test_offline_search(context, server, stats):
     """The search page finds a word of chapter 1 from the local index, with no console errors."""
-    visit = _Visit(context, server)
+    visit = Visit(context, server)
     try:
         visit.open("search.html?q=entropy")
         visit.page.wait_for_selector("#search-results ul.search li", timeout=20_000)
@@ -467,7 +267,7 @@ def test_screenshot_chapter1(context, server):
     """Chapter 1, fully typeset, saved as test-artifacts/chapter1.png."""
     chapter1 = [p for p in PAGES if re.fullmatch(r"book/01_[^/]*\.html", p)]
     assert len(chapter1) == 1, f"expected one built chapter 1 page, found {chapter1}: {SETUP}"
-    visit = _Visit(context, server)
+    visit = Visit(context, server)
     try:
         visit.open(chapter1[0])
         state = visit.settle()
