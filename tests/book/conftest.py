@@ -49,3 +49,38 @@ def context(server):
         shutil.rmtree(profile, ignore_errors=True)
 
 
+
+
+@pytest.fixture(scope="module")
+def phone_context(server):
+    """A headless Chromium emulating a 390 px wide phone (touch, device pixel ratio 2)."""
+    profile = tempfile.mkdtemp(prefix="softprob-chromium-phone-")
+    try:
+        with sync_playwright() as pw:
+            ctx = pw.chromium.launch_persistent_context(
+                profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+                viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                has_touch=True, service_workers="block")
+            ctx.set_default_timeout(30_000)
+            yield ctx
+            ctx.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------- the a11y stage
+# tests/book/test_a11y.py (axe-core over every page, both colour modes, 1280 and 390 px) is
+# marked `a11y`. It takes minutes, so the README's test command leaves it out and .ci/run runs
+# it as a stage of its own: `.venv/bin/python -m pytest -m a11y tests/book`.
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "a11y: the axe-core sweep of every page; run with `pytest -m a11y tests/book`")
+
+
+def pytest_collection_modifyitems(config, items):
+    if "a11y" in (config.getoption("markexpr", "") or ""):
+        return  # asked for by marker expression: pytest's own -m filter applies
+    sweep = [item for item in items if item.get_closest_marker("a11y")]
+    if sweep:
+        config.hook.pytest_deselected(items=sweep)
+        items[:] = [item for item in items if not item.get_closest_marker("a11y")]

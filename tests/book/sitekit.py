@@ -33,6 +33,10 @@ CHROMIUM_ARGS = [
     # Belt and braces under the per-page routing: the browser cannot resolve any other host.
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]
+# axe-core, installed from tests/book/package.json by `.ci/setup` (npm ci); see test_a11y.py.
+AXE_JS = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+# The whole-book PDF: _ext/print_book.py writes it into the site, every page links to it.
+BOOK_PDF = HTML_DIR / "softprob-book.pdf"
 HEADER_BUTTONS_OFF = (".dropdown-launch-buttons, .btn-launch-thebe, .btn-source-repository-button, "
                       ".btn-source-edit-button, .btn-source-issues-button")
 
