@@ -22,7 +22,8 @@ sections, with page numbers), scales any display equation wider than the column 
 numbers, a tagged structure and an outline (PDF bookmarks from the headings). It prints twice:
 the first PDF tells on which page each contents entry starts (from the named destinations that
 Chromium writes for same-page links); the second, with those numbers filled in, is kept. pypdf
-then sets the title and author. Internal links (cross-references, citations, contents) are
+then sets the title and author, and puts back the spaces that Chromium drops from the bookmark
+of a heading that wraps. Internal links (cross-references, citations, contents) are
 same-page anchors, so they are links inside the PDF.
 """
 
@@ -45,6 +46,7 @@ from urllib.parse import urlsplit
 import yaml
 from playwright.sync_api import sync_playwright
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject, TextStringObject
 
 ROOT = Path(__file__).resolve().parents[1]
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # Chromium's trailer /Size is off by a few
@@ -146,6 +148,10 @@ PREPARE_JS = r"""({title, author, note}) => {
     return anchors;
 }"""
 
+HEADINGS_JS = """() => [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map(h =>
+    [...h.childNodes].filter(n => !(n.classList && n.classList.contains('headerlink')))
+        .map(n => n.textContent).join('').replace(/\\s+/g, ' ').trim())"""
+
 FILL_JS = """(pages) => {
     document.querySelectorAll('#softprob-contents .softprob-page').forEach(span => {
         span.textContent = pages[span.dataset.anchor] || '';
@@ -199,6 +205,27 @@ def dest_pages(pdf: bytes) -> dict[str, int]:
     return found
 
 
+def respace_outline(writer: PdfWriter, headings: list[str]) -> int:
+    """Give bookmarks the words of their headings: Chromium drops the space at the line break
+    of a heading that wraps ("between conditionals" -> "betweenconditionals")."""
+    by_letters = {re.sub(r"\s+", "", h): h for h in headings}
+    fixed = 0
+    outlines = writer.root_object.get("/Outlines")
+    stack = [outlines.get_object().get("/First")] if outlines is not None else []
+    while stack:
+        ref = stack.pop()
+        if ref is None:
+            continue
+        item = ref.get_object()
+        title = str(item.get("/Title", ""))
+        proper = by_letters.get(re.sub(r"\s+", "", title))
+        if proper and proper != title:
+            item[NameObject("/Title")] = TextStringObject(proper)
+            fixed += 1
+        stack += [item.get("/Next"), item.get("/First")]
+    return fixed
+
+
 def book_metadata() -> dict[str, str]:
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     citation = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
@@ -249,6 +276,7 @@ def print_book(build: Path, out: Path) -> dict:
             numbers = {a: dests[a] for a in anchors if a in dests}
             page.evaluate(FILL_JS, numbers)
             final = page.pdf(**PDF_OPTIONS)
+            headings = page.evaluate(HEADINGS_JS)
             browser.close()
     finally:
         httpd.shutdown()
@@ -260,11 +288,13 @@ def print_book(build: Path, out: Path) -> dict:
     writer = PdfWriter(io.BytesIO(final), incremental=True)
     writer.add_metadata({"/Title": meta["title"], "/Author": meta["author"],
                          "/Subject": "Whole-book PDF of the website"})
+    respaced = respace_outline(writer, headings)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("wb") as fh:
         writer.write(fh)
     pages = len(PdfReader(out).pages)
     return {"pages": pages, "bytes": out.stat().st_size, "contents": len(anchors),
+            "respaced": respaced,
             "numbered": len(numbers), "fitted_equations": fitted, "blocked": blocked,
             "seconds": time.perf_counter() - started}
 

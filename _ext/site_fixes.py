@@ -26,8 +26,14 @@ Accessibility and metadata (tests/book/test_a11y.py runs axe-core over every pag
 6. Every page gets a ``<meta name="description">``: its first paragraph without math, shortened,
    or the book's title and the page's title on pages without one (index, search).
 
+Raw TeX:
+
+7. A ``{ref}`` to a section whose title has math, written without its own text, is shown by
+   Sphinx with the title as plain text, TeX source and all ("its 1/\\sqrt N error"). Such a
+   reference gets the title's own nodes, math included, which MathJax then typesets.
+
 tests/book/test_browser.py checks the result: no console errors and no external URLs in any page,
-one viewport tag and a description on every page.
+one viewport tag and a description on every page, no TeX source in any page's text.
 """
 
 from __future__ import annotations
@@ -38,6 +44,9 @@ from typing import Any
 
 from docutils import nodes
 from myst_nb.sphinx_ import HideCodeCellNode
+from sphinx import addnodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util.nodes import make_refnode
 
 DESCRIPTION_CHARS = 160
 
@@ -138,10 +147,50 @@ def page_metadata(app, pagename, templatename, context, doctree) -> None:
     context["metatags"] = metatags
 
 
+class MathInRefTitles(SphinxPostTransform):
+    """Fix 7 of the module docstring: implicit {ref} text keeps the section title's math."""
+
+    default_priority = 5  # before Sphinx's ReferencesResolver (10) turns the title into text
+
+    def run(self, **kwargs: Any) -> None:
+        labels = self.env.domaindata["std"]["labels"]
+        titles: dict[tuple[str, str], nodes.title | None] = {}
+        for ref in list(self.document.findall(addnodes.pending_xref)):
+            if (ref.get("refdomain"), ref.get("reftype")) != ("std", "ref") or \
+                    ref.get("refexplicit"):
+                continue
+            docname, labelid, sectname = labels.get(ref.get("reftarget", ""), ("", "", ""))
+            if not docname or not re.search(r"\\[A-Za-z]|\$", sectname or ""):
+                continue
+            key = (docname, labelid)
+            if key not in titles:
+                titles[key] = self._title(docname, labelid)
+            title = titles[key]
+            if title is None or not any(isinstance(n, nodes.math) for n in title.findall()):
+                continue
+            words = [child.deepcopy() for child in title.children
+                     if not isinstance(child, (nodes.target, addnodes.pending_xref))]
+            # Resolved here, as Sphinx's std domain would, but with the title's nodes as text
+            # (the domain would turn any given text into plain text again).
+            inner = nodes.inline("", "", *words, classes=["std", "std-ref"])
+            ref.replace_self(make_refnode(self.app.builder, self.env.docname, docname, labelid,
+                                          inner))
+
+    def _title(self, docname: str, labelid: str) -> nodes.title | None:
+        doctree = (self.document if docname == self.env.docname
+                   else self.env.get_doctree(docname))
+        for section in doctree.findall(nodes.section):
+            if labelid in section["ids"] and section.children and \
+                    isinstance(section[0], nodes.title):
+                return section[0]
+        return None
+
+
 def setup(app):
     app.connect("html-page-context", clean_scripts, priority=900)
     app.connect("html-page-context", page_metadata, priority=900)
     app.add_node(nodes.citation, override=True, html=(visit_citation, depart_citation))
+    app.add_post_transform(MathInRefTitles)
     app.add_node(HideCodeCellNode, override=True,
                  html=(visit_hide_cell_input, depart_hide_cell_input))
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
