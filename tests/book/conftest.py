@@ -51,23 +51,6 @@ def context(server):
 
 
 
-@pytest.fixture(scope="module")
-def phone_context(server):
-    """A headless Chromium emulating a 390 px wide phone (touch, device pixel ratio 2)."""
-    profile = tempfile.mkdtemp(prefix="softprob-chromium-phone-")
-    try:
-        with sync_playwright() as pw:
-            ctx = pw.chromium.launch_persistent_context(
-                profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                has_touch=True, service_workers="block")
-            ctx.set_default_timeout(30_000)
-            yield ctx
-            ctx.close()
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-
-
 # ---------------------------------------------------------------------------- the a11y stage
 # tests/book/test_a11y.py (axe-core over every page, both colour modes, 1280 and 390 px) is
 # marked `a11y`. It takes minutes, so the README's test command leaves it out and .ci/run runs

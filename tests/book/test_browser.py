@@ -21,6 +21,7 @@ Nothing here skips: a missing build or browser is a failure that says to run ``b
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 from urllib.parse import unquote, urlsplit
@@ -334,15 +335,26 @@ def _chapter_pages() -> list[str]:
     return [p for p in PAGES if re.fullmatch(r"book/\d\d_[^/]*\.html", p)]
 
 
-def test_phone_figures(phone_context, server):
+def _as_phone(visit: Visit):
+    """Emulate a 390 px phone (touch, device pixel ratio 2) in the shared browser context; the
+    returned DevTools session takes screenshots at that size."""
+    cdp = visit.page.context.new_cdp_session(visit.page)
+    cdp.send("Emulation.setDeviceMetricsOverride",
+             {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+    cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": True})
+    return cdp
+
+
+def test_phone_figures(context, server):
     """At 390 px: no page scrolls sideways, every figure is legible and sits on no white box in
     dark mode. Leaves phone screenshots of chapter 1's first figure, light and dark."""
     chapters = _chapter_pages()
     assert chapters, f"no chapter pages built: {SETUP}"
     problems, shots = [], []
     for page_path in chapters:
-        visit = Visit(phone_context, server)
+        visit = Visit(context, server)
         try:
+            cdp = _as_phone(visit)
             visit.open(page_path)
             visit.settle()
             page = visit.page
@@ -364,10 +376,8 @@ def test_phone_figures(phone_context, server):
                     problems.append(f"{page_path}: dark-mode figure with filter {fig['filter']!r} "
                                     f"on {fig['background']}")
             if page_path.startswith("book/01_") and not shots:
-                first = page.locator(".bd-article div.cell_output img").first
-                if first.count():
+                if page.locator(".bd-article div.cell_output img").count():
                     ARTIFACTS.mkdir(exist_ok=True)
-                    first.scroll_into_view_if_needed()
                     page.evaluate("""() => { const f = document.querySelector(
                         '.bd-article div.cell_output img'); f.scrollIntoView({block: 'center'}); }""")
                     for mode in ("dark", "light"):
@@ -375,7 +385,8 @@ def test_phone_figures(phone_context, server):
                                           document.documentElement.dataset.theme = '{mode}'; }}""")
                         page.wait_for_timeout(400)  # the theme's colour transition
                         shot = ARTIFACTS / f"phone-figure-{mode}.png"
-                        page.screenshot(path=str(shot))
+                        data = cdp.send("Page.captureScreenshot", {"format": "png"})["data"]
+                        shot.write_bytes(base64.b64decode(data))
                         shots.append(shot)
         finally:
             visit.close()
