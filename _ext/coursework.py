@@ -107,9 +107,10 @@ def _exercise_rows(app: Sphinx, fromdoc: str) -> list[list[nodes.Node]]:
         classes = set(node.get("classes", []))
         kind = next((text for cls, text in KINDS.items() if cls in classes), "")
         number = _number(env, docname, "exercise", label)
-        title = node.get("title", "") or label
+        first = node.children[0] if node.children else None
+        title = first.astext() if isinstance(first, nodes.title) else str(node.get("title", label))
         rows.append([_link(app, fromdoc, docname, label, f"Exercise {number}".strip()),
-                     nodes.Text(re.sub(r"^Exercise\s*(\([^)]*\))?\s*", "", str(title))),
+                     nodes.Text(re.sub(r"^(Exercise)?\s*\(?(.*?)\)?\s*$", r"\2", title)),
                      _link(app, fromdoc, docname, "", _chapter_title(env, docname)),
                      nodes.Text(kind), nodes.Text("hardest" if "hardest" in classes else "")])
     return rows
