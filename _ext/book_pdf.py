@@ -8,6 +8,7 @@ are not confused. The PDF itself is made after the HTML build by ``_ext/print_bo
 the print stylesheet in ``_static/softprob.css``; see that module for why this route.
 
 For the single-page build this extension also
+- gives it the HTML build's node handlers that it lacks (see html_handlers_for_singlehtml);
 - marks each chapter's top section (``section.softprob-chapter``) so the print stylesheet starts
   every chapter on a new page;
 - makes its cross-references same-page anchors (``#label``). Sphinx's singlehtml builder writes
@@ -60,6 +61,23 @@ def mark_chapters(app, doctree: nodes.document, docname: str) -> None:
                 section["classes"].append("softprob-chapter")
 
 
+def html_handlers_for_singlehtml(app) -> None:
+    """Let the single-page build render every node the HTML build renders.
+
+    Sphinx gives a builder the node handlers registered under its name and falls back to those
+    of its format ("html") only when there are none: once one extension (sphinx-exercise)
+    registers handlers for "singlehtml", the nodes of every other extension (sphinx-proof's
+    theorem boxes, this book's own overrides) become unknown there. The "html" handlers fill in
+    whatever "singlehtml" lacks.
+    """
+    if app.builder.name != "singlehtml":
+        return
+    handlers = app.registry.translation_handlers
+    single = handlers.setdefault("singlehtml", {})
+    for name, pair in handlers.get("html", {}).items():
+        single.setdefault(name, pair)
+
+
 def same_page_refuris(app) -> None:
     """Wrap the singlehtml builder's ``fix_refuris`` so its links stay on the one page."""
     builder = app.builder
@@ -79,6 +97,7 @@ def same_page_refuris(app) -> None:
 
 
 def setup(app):
+    app.connect("builder-inited", html_handlers_for_singlehtml)
     app.connect("builder-inited", same_page_refuris)
     app.connect("html-page-context", add_pdf_button, priority=510)
     app.connect("doctree-resolved", mark_chapters)

@@ -1,6 +1,6 @@
 """axe-core over every page of the built book: light and dark mode, 1280 px and 390 px wide.
 
-Each page is opened offline in Debian's Chromium (the fixtures of tests/book/conftest.py), fully
+Each page is opened offline in Debian's Chromium (the fixtures of tests/conftest.py), fully
 typeset, and axe-core (tests/book/package.json pins it; `.ci/setup` installs it with npm ci) is
 injected and run four times: light and dark at 1280 px, then, loaded again at 390 px (the theme
 makes scrollable boxes focusable at load time, as on a phone), dark and light. The colour mode is

@@ -67,12 +67,30 @@ def _squash(s: str) -> str:
     return re.sub(r"\s+", " ", s.replace("\u00ad", "")).strip()
 
 
+def _toc_docs() -> list[str]:
+    """Every document of _toc.yml after the root, in reading order (parts or not)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    found: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                found.append(re.sub(r"\.(ipynb|md)$", "", node["file"]))
+            for key, value in node.items():
+                if key != "file":
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return found
+
+
 def _chapter_titles() -> dict[str, str]:
     """docname -> title of every page in _toc.yml, read from the built site's <h1>."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
     titles = {}
-    for entry in toc.get("chapters", []):
-        doc = re.sub(r"\.(ipynb|md)$", "", entry["file"])
+    for doc in _toc_docs():
         page = (HTML_DIR / (doc + ".html")).read_text(encoding="utf-8")
         h1 = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S)
         assert h1, f"{doc}.html has no <h1>: {SETUP}"
@@ -80,17 +98,17 @@ def _chapter_titles() -> dict[str, str]:
     return titles
 
 
-def _site_numbers() -> tuple[list[str], set[int]]:
+def _site_numbers() -> tuple[list[str], set[str]]:
     """The website's caption numbers ("Fig. 3", "Theorem 2", ...) in reading order, and its
     equation numbers."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    docs = [toc["root"]] + [re.sub(r"\.(ipynb|md)$", "", e["file"]) for e in toc["chapters"]]
+    docs = [re.sub(r"\.(ipynb|md)$", "", toc["root"])] + _toc_docs()
     captions, equations = [], set()
     for doc in docs:
         page = (HTML_DIR / (re.sub(r"\.(ipynb|md)$", "", doc) + ".html")).read_text("utf-8")
         article = page[page.find('<article class="bd-article">'):]
         captions += [_squash(c) for c in re.findall(r'class="caption-number">([^<]+)<', article)]
-        equations |= {int(n) for n in re.findall(r'<span class="eqno">\((\d+)\)', article)}
+        equations |= set(re.findall(r'<span class="eqno">\(([\d.]+)\)', article))
     return captions, equations
 
 
@@ -109,7 +127,9 @@ def test_pdf_is_current_and_plausible(pdf):
 def test_bookmarks_list_every_chapter(pdf):
     outline = pdf.outline
     assert outline, "the PDF has no bookmarks"
-    top = [_squash(item.title) for item in outline if isinstance(item, Destination)]
+    # A numbered chapter's bookmark carries its number, as its heading does: "3. Class priors".
+    top = [re.sub(r"^\d+(\.\d+)*\.? ", "", _squash(item.title)) for item in outline
+           if isinstance(item, Destination)]
     missing = [t for t in _chapter_titles().values() if t not in top]
     assert not missing, f"chapters without a top-level bookmark: {missing}; top level: {top}"
 
@@ -161,11 +181,11 @@ def test_numbers_match_the_website(text):
     missing = [c for c in captions if c not in flat]
     assert not missing, f"numbers of the site not in the PDF: {missing}"
     site_figures = [c for c in captions if c.startswith("Fig.")]
-    pdf_figures = [f"Fig. {n}" for n in re.findall(r"\bFig\. (\d+)\b", flat)]
+    pdf_figures = [f"Fig. {n}" for n in re.findall(r"\bFig\. (\d+(?:\.\d+)*)", flat)]
     pdf_figures = [f for f in dict.fromkeys(pdf_figures)]  # first mention of each, in order
     assert [f for f in pdf_figures if f in site_figures] == site_figures, (
         "figures in another order than on the site", pdf_figures, site_figures)
-    numbers = {int(n) for n in re.findall(r"\((\d+)\)", flat)}
+    numbers = set(re.findall(r"\((\d+(?:\.\d+)*)\)", flat))
     assert not equations - numbers, f"equation numbers not in the PDF: {sorted(equations - numbers)}"
 
 
