@@ -6,8 +6,9 @@
  * equation is hidden on that side; the stylesheet fades that edge, so the reader sees that the
  * equation goes on.
  *
- * On paper: before printing, an equation wider than the printed column is scaled down to fit
- * (its font size), and restored afterwards. _ext/print_book.py calls window.softprobFitEquations()
+ * On paper: before printing, the page switches to the light colour mode (ink on white, whatever
+ * mode the screen is in) and an equation wider than the printed column is scaled down to fit (its
+ * font size); both are restored afterwards. _ext/print_book.py calls window.softprobFitEquations()
  * itself, with the print layout in place, before it prints the whole book.
  */
 (function () {
@@ -60,9 +61,28 @@
     markAll();
   }
 
+  var screenTheme = null;
+
+  function beforePrint() {
+    var root = document.documentElement;
+    if (root.dataset.theme && root.dataset.theme !== "light") {
+      screenTheme = root.dataset.theme;
+      root.dataset.theme = "light";
+    }
+    fitEquations();
+  }
+
+  function afterPrint() {
+    if (screenTheme !== null) {
+      document.documentElement.dataset.theme = screenTheme;
+      screenTheme = null;
+    }
+    unfitEquations();
+  }
+
   window.softprobFitEquations = fitEquations;
-  window.addEventListener("beforeprint", fitEquations);
-  window.addEventListener("afterprint", unfitEquations);
+  window.addEventListener("beforeprint", beforePrint);
+  window.addEventListener("afterprint", afterPrint);
   window.addEventListener("resize", markAll, { passive: true });
   window.addEventListener("load", function () {
     var mj = window.MathJax;
