@@ -100,8 +100,6 @@ PREPARE_JS = r"""({title, author, note}) => {
     titlePage.querySelector('.softprob-note').textContent = note;
     h1.replaceWith(titlePage);
 
-    const text = h => [...h.childNodes].filter(n => !(n.classList &&
-        n.classList.contains('headerlink'))).map(n => n.textContent).join('').trim();
     // Sections of different chapters can share an id ("what-this-chapter-verified"): each
     // contents entry links to an anchor of its own, placed at its heading.
     let count = 0;
@@ -125,7 +123,9 @@ PREPARE_JS = r"""({title, author, note}) => {
         const li = document.createElement('li');
         const a = document.createElement('a');
         a.href = '#' + anchorOf(h);
-        a.textContent = text(h);
+        // The heading's own nodes, so typeset math in a title stays typeset.
+        a.append(...[...h.childNodes].filter(n => !(n.classList &&
+            n.classList.contains('headerlink'))).map(n => n.cloneNode(true)));
         const num = document.createElement('span');
         num.className = 'softprob-page';
         num.dataset.anchor = anchorOf(h);
