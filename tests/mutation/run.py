@@ -9,11 +9,20 @@ anything), and stops at the first error. The mutant is KILLED only when that fir
 because none of them is a claim's check doing its job. A mutant marked ``equivalent = "<reason>"``
 is listed with its reason and neither run nor counted.
 
+How it executes (default): one Python process per chapter runs the chapter's code cells in order,
+in one namespace, as a kernel would (matplotlib's Agg backend, so figures are drawn but not
+shown). Just before the cell a mutant edits, the process forks; the child runs the mutated cell
+and the cells after it, the parent goes on with the original cell. So the cells before a mutant
+run once per chapter, not once per mutant, and the copy-on-write child starts from exactly the
+state a fresh run would have reached (random generators included). ``--kernel`` runs every mutant
+from scratch in a Jupyter kernel instead (nbclient): the same verdicts, several times slower.
+
 Usage::
 
     python tests/mutation/run.py                    # every mutant, 2 at a time
     python tests/mutation/run.py 03_class_priors    # the mutants of one chapter (or give mutant ids)
     python tests/mutation/run.py --check            # only validate the mutant files (no execution)
+    python tests/mutation/run.py --kernel           # each mutant in a fresh Jupyter kernel
 
 Exit status 0 only if every mutant file is valid (each ``find`` occurs exactly once in the
 chapter's code cells, ids unique, at least three mutants per chapter) and every non-equivalent mutant
@@ -23,8 +32,12 @@ is killed. The summary line gives the kill rate and the time taken.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
+import io
+import os
 import re
+import signal
 import sys
 import time
 import tomllib
@@ -141,11 +154,112 @@ def run_one(m: Mutant) -> tuple[str, str, float]:
     return m.id, outcome, time.perf_counter() - started
 
 
+KILLED, CLEAN, RAISED = 10, 11, 12          # exit codes of a forked mutant
+
+
+def _code_cells(nb: nbformat.NotebookNode) -> list[str]:
+    return [c.source for c in nb.cells if c.cell_type == "code"]
+
+
+def _exec(source: str, namespace: dict, where: str) -> None:
+    exec(compile(source, where, "exec"), namespace)  # noqa: S102 - running the book's own cells
+
+
+def _child(cells: list[str], start: int, namespace: dict, report: int) -> None:
+    """In a forked process: run cells[start:], exit with the verdict (never returns)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    signal.alarm(CELL_TIMEOUT)
+    code, detail = CLEAN, "ran without error"
+    try:
+        for i in range(start, len(cells)):
+            _exec(cells[i], namespace, f"<cell {i}>")
+    except AssertionError:
+        code, detail = KILLED, "killed"
+    except BaseException as exc:  # noqa: BLE001 - any other failure is a survivor, by name
+        code, detail = RAISED, f"{type(exc).__name__} raised"
+    os.write(report, detail.encode()[:200])
+    os._exit(code)
+
+
+def run_chapter(chapter: str, mutants: list[Mutant], jobs: int) -> dict[str, tuple[str, float]]:
+    """Run one chapter once, forking a child at each mutated cell; return id -> (outcome, s)."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    nb = nbformat.read(BOOK / f"{chapter}.ipynb", as_version=4)
+    original = _code_cells(nb)
+    plans = []                                   # (cell index, mutant, mutated cells to run)
+    for m in mutants:
+        mutated = _code_cells(mutate(m))
+        index = next(i for i, (a, b) in enumerate(zip(original, mutated)) if a != b)
+        plans.append((index, m, mutated))
+    last = max(i for i, _, _ in plans)
+    results: dict[str, tuple[str, float]] = {}
+    running: dict[int, tuple[str, float, int]] = {}   # pid -> (id, start time, read end)
+
+    def reap(block: bool) -> None:
+        while running and (block or len(running) >= max(1, jobs)):
+            pid, status = os.wait()
+            if pid not in running:
+                continue
+            mid, started, read_end = running.pop(pid)
+            detail = os.read(read_end, 200).decode(errors="replace")
+            os.close(read_end)
+            if os.WIFSIGNALED(status):
+                sig = os.WTERMSIG(status)
+                detail = "timeout" if sig == signal.SIGALRM else f"killed by signal {sig}"
+            outcome = "killed" if detail == "killed" else f"SURVIVED: {detail or 'no verdict'}"
+            results[mid] = (outcome, time.perf_counter() - started)
+            block = block and bool(running)
+
+    os.chdir(BOOK)
+    namespace: dict = {"__name__": "__main__"}
+    try:
+        for i, source in enumerate(original[:last + 1]):
+            for index, m, mutated in plans:
+                if index != i:
+                    continue
+                reap(block=False)
+                read_end, write_end = os.pipe()
+                started = time.perf_counter()
+                pid = os.fork()
+                if pid == 0:
+                    os.close(read_end)
+                    _child(mutated[:_last_assert(mutated) + 1], i, namespace, write_end)
+                os.close(write_end)
+                running[pid] = (m.id, started, read_end)
+            _exec(source, namespace, f"<cell {i}>")
+    except BaseException as exc:  # noqa: BLE001 - the unmutated chapter itself must run
+        reap(block=True)
+        for _, m, _ in plans:
+            results.setdefault(m.id, (f"SURVIVED: the unmutated chapter fails ({exc!r})", 0.0))
+        return results
+    reap(block=True)
+    return results
+
+
+def _last_assert(cells: list[str]) -> int:
+    return max(i for i, c in enumerate(cells) if ASSERT_LINE.search(c))
+
+
+def _chapter_worker(args: tuple[str, list[Mutant], int]) -> dict[str, tuple[str, float]]:
+    chapter, mutants, jobs = args
+    here = os.getcwd()
+    sink = io.StringIO()             # the chapter's own printed output is not the runner's
+    try:
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            return run_chapter(chapter, mutants, jobs)
+    finally:
+        os.chdir(here)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("select", nargs="*", help="notebook stems or mutant ids (default: all)")
     parser.add_argument("--jobs", type=int, default=2, help="mutants executed at once (default 2)")
     parser.add_argument("--check", action="store_true", help="validate the mutant files only")
+    parser.add_argument("--kernel", action="store_true",
+                        help="run each mutant from scratch in a Jupyter kernel (slower)")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -168,13 +282,26 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if problems else 0
     by_id = {m.id: m for m in todo}
     results: dict[str, tuple[str, float]] = {}
-    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for mid, outcome, seconds in pool.map(run_one, todo):
-            results[mid] = (outcome, seconds)
-            m = by_id[mid]
-            print(f"{'killed  ' if outcome == 'killed' else 'SURVIVOR'}  {mid:<38} {seconds:5.1f} s"
-                  f"  [{m.claim}] {m.what}" + ("" if outcome == "killed" else f"  -> {outcome}"),
-                  flush=True)
+
+    def show(mid: str, outcome: str, seconds: float) -> None:
+        m = by_id[mid]
+        print(f"{'killed  ' if outcome == 'killed' else 'SURVIVOR'}  {mid:<38} {seconds:5.1f} s"
+              f"  [{m.claim}] {m.what}" + ("" if outcome == "killed" else f"  -> {outcome}"),
+              flush=True)
+
+    if args.kernel:
+        with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            for mid, outcome, seconds in pool.map(run_one, todo):
+                results[mid] = (outcome, seconds)
+                show(mid, outcome, seconds)
+    else:
+        chapters = sorted({m.chapter for m in todo})
+        work = [(c, [m for m in todo if m.chapter == c], args.jobs) for c in chapters]
+        # chapters one at a time, each with up to --jobs mutants running beside it
+        for chapter_results in map(_chapter_worker, work):
+            for mid, (outcome, seconds) in chapter_results.items():
+                results[mid] = (outcome, seconds)
+                show(mid, outcome, seconds)
     killed = sum(outcome == "killed" for outcome, _ in results.values())
     per_chapter: dict[str, list[int]] = {}
     for m in todo:
