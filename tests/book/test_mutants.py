@@ -8,6 +8,7 @@ non-equivalent mutants. Running the mutants is ``python tests/mutation/run.py`` 
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 RUNNER = Path(__file__).resolve().parents[1] / "mutation" / "run.py"
@@ -16,6 +17,7 @@ RUNNER = Path(__file__).resolve().parents[1] / "mutation" / "run.py"
 def _runner():
     spec = importlib.util.spec_from_file_location("mutation_run", RUNNER)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module          # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
