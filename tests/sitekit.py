@@ -1,7 +1,7 @@
 """Shared pieces of the browser tests in tests/book: where the built book and Chromium are, the
 flags that keep Chromium offline, a static HTML scanner, and one page visit that records every
 request, failure and console error. Fixtures that use them (``server``, ``context``) are in
-``tests/book/conftest.py``.
+``tests/conftest.py``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 HTML_DIR = Path(os.environ.get("SOFTPROB_HTML", ROOT / "_build" / "html")).resolve()
 CHROMIUM = os.environ.get("SOFTPROB_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
