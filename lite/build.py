@@ -19,6 +19,9 @@ with the same chapters, whose Python kernel is Pyodide 0.27.7 served from ``lite
 * the lock is cut down to the shipped files, so nothing else can be requested, and
   ``lite/PROVENANCE.txt`` lists every shipped file with its sha256, source and licence.
 
+``lite/jupyter-lite.json`` turns off the kernel's PyPI fallback and exposes the app as
+``window.jupyterapp`` (tests/book/test_lite.py drives Run All and reads the cells through it).
+
 The book does not depend on this step: ``.ci/setup`` runs it after the book is built and reports a
 failure without undoing the book. Every download goes through pip and npm, from PyPI and the npm
 registry only, so the build is reproducible from the registries alone.
@@ -117,16 +120,19 @@ def chapters() -> list[Path]:
     return found
 
 
-def note(number: int, title: str, page: str) -> str:
+def note(number: int, title: str, page: str, in_browser: bool) -> str:
+    """The first cell of a runnable copy: what it is, how to run it, where its web page is."""
+    back = (" (your browser's Back button returns to it)" if in_browser else "")
     return (f"**Runnable copy of chapter {number}, *{title}*,** of the book *{BOOK_TITLE}*. "
             "Run every cell with *Run → Run All Cells*: each proof and check ends in an "
             "`assert`, so a run with no error re-verifies the chapter. Cross-references appear "
             "here as labels, such as (eq. ch1-decomp) or Theorem ch1-thm-decomp; the chapter's "
-            f"page on the book's website, `{page}`, numbers and links them.")
+            f"page on the book's website, `{page}`{back}, numbers and links them.")
 
 
-def convert_chapters(dest: Path) -> list[Path]:
-    """Every chapter, converted by mystlite, written flat into ``dest``."""
+def convert_chapters(dest: Path, in_browser: bool = False) -> list[Path]:
+    """Every chapter, converted by mystlite, written flat into ``dest``; for the browser copy,
+    with the Pyodide kernel's name."""
     dest.mkdir(parents=True, exist_ok=True)
     cite = mystlite.bib_citer(ROOT / "references.bib")
     written = []
@@ -137,7 +143,9 @@ def convert_chapters(dest: Path) -> list[Path]:
                         if line.startswith("# ")), f"# {source.stem}")
         page = source.relative_to(ROOT).with_suffix(".html").as_posix()
         converted = mystlite.convert_notebook(
-            nb, mystlite.Context(cite=cite), note(number, heading[2:].strip(), page))
+            nb, mystlite.Context(cite=cite), note(number, heading[2:].strip(), page, in_browser))
+        if in_browser:
+            converted["metadata"]["kernelspec"] = PYODIDE_KERNELSPEC
         target = dest / source.name
         target.write_text(json.dumps(converted, indent=1, ensure_ascii=False) + "\n",
                           encoding="utf-8")
@@ -197,6 +205,7 @@ def build_downloads(html: Path, work: Path) -> dict:
     wheel = build_wheel(out, work)
     requirements = (ROOT / "requirements-reader.txt").read_bytes()
     (out / "requirements-reader.txt").write_bytes(requirements)
+    shutil.rmtree(work / "contents", ignore_errors=True)
     notebooks = convert_chapters(work / "contents")
     folder = "softprob-chapters/"
     files = {folder + nb.name: nb.read_bytes() for nb in notebooks}
@@ -206,14 +215,9 @@ def build_downloads(html: Path, work: Path) -> dict:
     write_zip(out / ZIP_NAME, files)
     log(f"downloads: {wheel.name}, requirements-reader.txt, {ZIP_NAME} "
         f"({len(notebooks)} chapters)")
-    lite_contents = work / "lite-contents"  # the same notebooks, for the Pyodide kernel
+    lite_contents = work / "lite-contents"
     shutil.rmtree(lite_contents, ignore_errors=True)
-    lite_contents.mkdir(parents=True)
-    for path in notebooks:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        nb["metadata"]["kernelspec"] = PYODIDE_KERNELSPEC
-        (lite_contents / path.name).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n",
-                                               encoding="utf-8")
+    convert_chapters(lite_contents, in_browser=True)
     return {"wheel": wheel, "contents": lite_contents}
 
 
@@ -284,14 +288,13 @@ def wheel_metadata(data: bytes) -> email.message.Message:
 def wheel_license(data: bytes) -> str:
     """A wheel's licence from its metadata: License-Expression, License, or the classifiers."""
     meta = wheel_metadata(data)
-    if meta.get("License-Expression"):
-        return meta["License-Expression"]
-    text = (meta.get("License") or "").strip()
-    if text and "\n" not in text and len(text) < 60:
-        return text
+    text = (meta.get("License-Expression") or meta.get("License") or "").strip()
+    text = text if text and "\n" not in text and len(text) < 60 else ""
     classifiers = [c.split("::")[-1].strip() for c in meta.get_all("Classifier") or []
                    if c.startswith("License ::")]
-    return ", ".join(classifiers) or "see the licence files inside the wheel"
+    if text and classifiers and text not in classifiers:
+        return f"{text} ({', '.join(classifiers)})"
+    return text or ", ".join(classifiers) or "see the licence files inside the wheel"
 
 
 def lock_entry(name: str, file: str, data: bytes, imports: list[str], depends: list[str]) -> dict:
@@ -392,7 +395,8 @@ def write_provenance(path: Path, rows: list[dict]) -> None:
         "assembled by lite/build.py of the book's repository. Every package file below that came",
         f"from the carrier wheel {PINS['carrier']['requirement']} was checked byte for byte",
         f"(sha256) against the official pyodide-lock.json of the npm package {pin['npm']};",
-        "the build stops on any difference. Each wheel also carries its licence files inside it.",
+        "the build stops on any difference. A wheel's licence below is what its metadata declares;",
+        "the full texts are inside each wheel (its .dist-info folder).",
         "JupyterLite's own licences: build/third-party-licenses.json and each extension's",
         "static/third-party-licenses.json.",
         "",
