@@ -144,6 +144,20 @@ def _theorem_rows(app: Sphinx, fromdoc: str) -> list[list[nodes.Node]]:
     return rows
 
 
+def note_list_pages(app: Sphinx, doctree: nodes.document) -> None:
+    """Remember the pages with a list: they depend on every other page."""
+    if any(True for _ in doctree.findall(_ListPlaceholder)):
+        app.env.coursework_list_pages = getattr(app.env, "coursework_list_pages", set())
+        app.env.coursework_list_pages.add(app.env.docname)
+
+
+def rebuild_list_pages(app: Sphinx, env, added, changed, removed) -> list[str]:
+    """A list page is rebuilt whenever any page is, since its table collects from all of them."""
+    if not (added or changed or removed):
+        return []
+    return sorted(getattr(env, "coursework_list_pages", set()) & env.found_docs)
+
+
 def fill_lists(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Replace each placeholder by its table (every document has been read by now)."""
     for node in list(doctree.findall(_ListPlaceholder)):
@@ -227,6 +241,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", footer)
     app.connect("doctree-read", cite_block)
     app.connect("doctree-read", proof_anchors)
+    app.connect("doctree-read", note_list_pages)
+    app.connect("env-get-outdated", rebuild_list_pages)
     app.connect("doctree-resolved", fill_lists)
     app.connect("html-page-context", fix_cff_links)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
