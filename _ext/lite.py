@@ -52,7 +52,7 @@ def sitefile_role(name, rawtext, text, lineno, inliner, options=None, content=No
 BAR = """<div class="lite-bar" role="group" aria-label="Run this chapter"
      style="display: flex; flex-wrap: wrap; gap: 0.5rem; margin: 0.25rem 0 1.25rem;">
 <a class="btn btn-sm btn-outline-primary lite-run-button" href="{run}"
-   title="Open this chapter in JupyterLite: Python in your browser, served by this site; nothing to install, works offline">
+   title="JupyterLite: Python in your browser, from this site; no install, works offline">
 <i class="fas fa-play" aria-hidden="true"></i> Run in your browser</a>
 <a class="btn btn-sm btn-outline-secondary lite-zip-button" href="{zip}"
    title="Every chapter as a notebook, with requirements-reader.txt and the softprob wheel">

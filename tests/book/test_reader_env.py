@@ -18,17 +18,14 @@ import json
 import os
 import re
 import secrets
-import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
-
 from sitekit import ARTIFACTS, HTML_DIR, ROOT, SETUP
 
 READER = ROOT / ".venv-reader"
