@@ -24,7 +24,8 @@ SETUP = ("run `bash .ci/setup` (the README's first command: as root it installs 
          "then it builds the book into _build/html)"
          + ("" if "SOFTPROB_HTML" not in os.environ else
             "; or rebuild the book that SOFTPROB_HTML points at"))
-NOT_PAGES = {"_static", "_sources", "_images"}  # asset folders: their .html files are templates
+NOT_PAGES = {"_static", "_sources", "_images",  # asset folders: their .html files are templates
+             "lite"}  # the JupyterLite app (lite/build.py): tests/book/test_lite.py checks it
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions",
