@@ -29,8 +29,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from softprob.data import GaussianBinary, GaussianClasses
-from softprob.fit import fit_logistic
-from softprob.fit_multiclass import fit_softmax
+from softprob.fit import fit_logistic, fit_softmax
 from softprob.losses import binary_cross_entropy, categorical_cross_entropy
 
 SK_TOLS = (1e-4, 1e-6, 1e-8, 1e-10)

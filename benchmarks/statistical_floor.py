@@ -62,8 +62,9 @@ def excess_kl(prob: GaussianBinary, coef: np.ndarray, m: int) -> np.ndarray:
     x, w = x[keep], w[keep]
     eta = prob.posterior_a(x)
     z = coef[:, 1:] @ x.T + coef[:, :1]
-    floor = conditional_kl_from_logits(eta, prob.log_odds(x), weights=w)
-    return np.array([conditional_kl_from_logits(eta, zr, weights=w) for zr in z]) - floor
+    floor = conditional_kl_from_logits(eta, prob.log_odds(x), sample_weight=w)
+    return np.array([conditional_kl_from_logits(eta, zr,
+                                                sample_weight=w) for zr in z]) - floor
 
 
 def run(name: str, prob: GaussianBinary, n: int, reps: int, m: int) -> list[str]:

@@ -72,10 +72,10 @@ def test_discrete_joint():
 
 
 @pytest.mark.parametrize("call, msg", [
-    (lambda: GaussianBinary(0.0, 1.0, prior_a=1.0), "prior_a: must lie strictly between 0 and 1"),
+    (lambda: GaussianBinary(0.0, 1.0, prior_a=1.0), "prior_a: a class prior must lie strictly between 0 and 1"),
     (lambda: GaussianBinary([0.0, 1.0], 1.0), "mean_b: shape"),
     (lambda: GaussianBinary(0.0, 1.0, cov_a=-1.0, cov_b=1.0), "cov_a: must be positive definite"),
-    (lambda: GaussianClasses([[0.0], [1.0]], [[1.0]], [0.5, 0.6]), "priors: need 2 positive values"),
+    (lambda: GaussianClasses([[0.0], [1.0]], [[1.0]], [0.5, 0.6]), "priors: need 2 class priors"),
     (lambda: GaussianClasses([[0.0], [1.0]], [[1.0, 0.0]], [0.5, 0.5]), "covs: expected shape"),
     (lambda: GaussianBinary(0.0, 1.0).posterior_a(np.zeros((3, 2))), "x: expected 1 feature"),
     (lambda: GaussianBinary(0.0, 1.0).sample(0, np.random.default_rng()), "n: must be an integer >= 1"),

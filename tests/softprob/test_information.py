@@ -49,10 +49,13 @@ def test_zero_probabilities():
 def test_conditional_kl_binary_and_weights():
     p, q, w = np.array([0.9, 0.2]), np.array([0.8, 0.3]), np.array([1.0, 3.0])
     expected = np.average(kl_divergence(p, q), weights=w)
-    assert conditional_kl(p, q, weights=w) == pytest.approx(expected)
+    assert conditional_kl(p, q, sample_weight=w) == pytest.approx(expected)
     z = np.log(q) - np.log1p(-q)
-    assert conditional_kl_from_logits(p, z, weights=w) == pytest.approx(expected, rel=1e-12)
-    assert conditional_entropy(p, w) == pytest.approx(np.average(entropy(p), weights=w))
+    assert conditional_kl_from_logits(p, z, sample_weight=w) == pytest.approx(expected,
+                                                                              rel=1e-12)
+    assert conditional_entropy(p,
+                               sample_weight=w) == pytest.approx(np.average(entropy(p),
+                                                                            weights=w))
 
 
 def test_conditional_kl_from_extreme_logits_is_finite():
@@ -64,8 +67,9 @@ def test_conditional_kl_from_extreme_logits_is_finite():
     (lambda: kl_divergence([[0.5, 0.5]], [[1 / 3, 1 / 3, 1 / 3]]), "q: shape"),
     (lambda: entropy([[0.2, 0.2]]), "p: each row must sum to 1"),
     (lambda: entropy([-0.1]), r"p: probabilities must lie in \[0, 1\]"),
-    (lambda: conditional_kl([0.5], [0.5], weights=[-1.0]), "weights: weights must be strictly positive"),
-    (lambda: conditional_kl_from_logits([0.5, 0.5], [0.0]), "z: shape"),
+    (lambda: conditional_kl([0.5], [0.5], sample_weight=[-1.0]),
+     "sample_weight: weights must be >= 0"),
+    (lambda: conditional_kl_from_logits([0.5, 0.5], [0.0]), "logits: shape"),
 ])
 def test_bad_input(call, msg):
     with pytest.raises(ValueError, match=msg):

@@ -18,7 +18,7 @@ Z = rng.normal(scale=3, size=200)
 def test_binary_cross_entropy_matches_sklearn_log_loss():
     assert binary_cross_entropy(Y, Z) == pytest.approx(log_loss(Y, sigmoid(Z)), rel=1e-12)
     w = rng.uniform(0.1, 2, 200)
-    assert binary_cross_entropy(Y, Z, weights=w) == pytest.approx(
+    assert binary_cross_entropy(Y, Z, sample_weight=w) == pytest.approx(
         log_loss(Y, sigmoid(Z), sample_weight=w), rel=1e-12)
     assert binary_cross_entropy_from_probs(Y, sigmoid(Z)) == pytest.approx(
         log_loss(Y, sigmoid(Z)), rel=1e-12)
@@ -66,17 +66,20 @@ def test_brier_and_hinge_match_sklearn():
 
 
 @pytest.mark.parametrize("call, msg", [
-    (lambda: binary_cross_entropy([1, 0], [0.0]), "z: has 1 rows but y has 2"),
-    (lambda: binary_cross_entropy([2, 0], [0.0, 0.0]), r"y: probabilities must lie in \[0, 1\]"),
-    (lambda: binary_cross_entropy([1, 0], [np.nan, 0.0]), "z: contains NaN"),
-    (lambda: binary_cross_entropy([1, 0], [0.0, 0.0], weights=[1, 0]), "weights: weights must be strictly positive"),
-    (lambda: binary_cross_entropy([], []), "y: is empty"),
+    (lambda: binary_cross_entropy([1, 0], [0.0]), "logits: has 1 rows but y_true has 2"),
+    (lambda: binary_cross_entropy([2, 0], [0.0, 0.0]), r"y_true: probabilities must lie in \[0, 1\]"),
+    (lambda: binary_cross_entropy([1, 0], [np.nan, 0.0]), "logits: contains NaN"),
+    (lambda: binary_cross_entropy([1, 0], [0.0, 0.0], sample_weight=[1, -1]),
+     "sample_weight: weights must be >= 0"),
+    (lambda: binary_cross_entropy([1, 0], [0.0, 0.0], sample_weight=[0, 0]),
+     "sample_weight: all weights are 0"),
+    (lambda: binary_cross_entropy([], []), "y_true: is empty"),
     (lambda: binary_cross_entropy([1], [0.0], reduction="max"), "reduction: must be"),
-    (lambda: categorical_cross_entropy([0, 3], np.zeros((2, 3))), r"y: labels outside the class set \{0..2\}: \[3\]"),
-    (lambda: categorical_cross_entropy([0.5, 1], np.zeros((2, 3))), "y: labels must be whole numbers"),
-    (lambda: categorical_cross_entropy([0], np.zeros(3)), "z: expected 2-D array"),
-    (lambda: categorical_cross_entropy_from_probs([0], [[0.7, 0.7]]), "p: each row must sum to 1"),
-    (lambda: brier_score([1], [1.2]), r"p: probabilities must lie in \[0, 1\]"),
+    (lambda: categorical_cross_entropy([0, 3], np.zeros((2, 3))), r"y_true: labels outside the class set \{0..2\}: \[3\]"),
+    (lambda: categorical_cross_entropy([0.5, 1], np.zeros((2, 3))), "y_true: labels must be whole numbers"),
+    (lambda: categorical_cross_entropy([0], np.zeros(3)), "logits: expected 2-D array"),
+    (lambda: categorical_cross_entropy_from_probs([0], [[0.7, 0.7]]), "y_prob: each row must sum to 1"),
+    (lambda: brier_score([1], [1.2]), r"y_prob: probabilities must lie in \[0, 1\]"),
 ])
 def test_bad_input_raises_value_error_naming_the_argument(call, msg):
     with pytest.raises(ValueError, match=msg):

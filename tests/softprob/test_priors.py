@@ -6,8 +6,8 @@ from hypothesis.extra.numpy import arrays
 
 from softprob.data import GaussianBinary, GaussianClasses
 from softprob.fit import fit_logistic
-from softprob.priors import (density_ratio_from_logit, estimate_target_prior, shift_logit,
-                             shifted_fit_covariance)
+from softprob.priors import (density_ratio_from_logits, estimate_target_prior,
+                             shift_logits, shifted_fit_covariance)
 
 
 def test_shift_logit_is_bayes_rule_for_a_prior_change():
@@ -15,26 +15,27 @@ def test_shift_logit_is_bayes_rule_for_a_prior_change():
                           cov_b=np.eye(2), prior_a=0.5)
     x = np.random.default_rng(0).normal(size=(40, 2))
     for target in (0.01, 0.3, 0.97):
-        np.testing.assert_allclose(shift_logit(prob.log_odds(x), 0.5, target),
+        np.testing.assert_allclose(shift_logits(prob.log_odds(x), 0.5, target),
                                    prob.with_prior_a(target).log_odds(x), atol=1e-10)
 
 
 def test_density_ratio_from_logit():
     prob = GaussianBinary(mean_a=0.5, mean_b=-0.5, cov_a=1.0, cov_b=2.0, prior_a=0.2)
     x = np.linspace(-4, 4, 17)
-    np.testing.assert_allclose(density_ratio_from_logit(prob.log_odds(x), 0.2),
+    np.testing.assert_allclose(density_ratio_from_logits(prob.log_odds(x), 0.2),
                                prob.density_ratio(x), rtol=1e-10)
 
 
 def test_extreme_logits_stay_finite():
-    assert np.isfinite(shift_logit([1e4, -1e4], 0.5, 0.999)).all()
+    assert np.isfinite(shift_logits([1e4, -1e4], 0.5, 0.999)).all()
 
 
 @pytest.mark.parametrize("call, msg", [
-    (lambda: shift_logit([0.0], 0.0, 0.5), "prior_from: a class prior must lie strictly between 0 and 1"),
-    (lambda: shift_logit([0.0], 0.5, 1.5), "prior_to: a class prior"),
-    (lambda: shift_logit([np.nan], 0.5, 0.5), "z: contains NaN"),
-    (lambda: density_ratio_from_logit([0.0], float("nan")), "prior_a: a class prior"),
+    (lambda: shift_logits([0.0], 0.0, 0.5),
+     "prior_from: a class prior must lie strictly between 0 and 1"),
+    (lambda: shift_logits([0.0], 0.5, 1.5), "prior_to: a class prior"),
+    (lambda: shift_logits([np.nan], 0.5, 0.5), "logits: contains NaN"),
+    (lambda: density_ratio_from_logits([0.0], float("nan")), "prior_a: a class prior"),
 ])
 def test_bad_input(call, msg):
     with pytest.raises(ValueError, match=msg):
@@ -70,7 +71,8 @@ def test_corrected_posteriors_are_the_logit_shift_and_a_fixed_point():
     x, _ = train.with_prior_a(0.7).sample(3000, np.random.default_rng(2))
     z = train.log_odds(x)
     res = estimate_target_prior(0.4, logits=z)
-    np.testing.assert_allclose(res.posteriors, 1 / (1 + np.exp(-shift_logit(z, 0.4, res.prior))),
+    np.testing.assert_allclose(res.posteriors, 1 / (1 + np.exp(-shift_logits(z, 0.4,
+                                                                             res.prior))),
                                atol=1e-12)
     assert abs(res.prior - res.posteriors.mean()) < 1e-9          # M-step fixed point
     same = estimate_target_prior(0.4, 1 / (1 + np.exp(-z)))       # probabilities instead of logits
@@ -116,12 +118,12 @@ def test_em_output_is_a_distribution_and_a_fixed_point(z, train_prior):
 
 
 @pytest.mark.parametrize("call, msg", [
-    (lambda: estimate_target_prior(0.5), "posteriors: give exactly one"),
-    (lambda: estimate_target_prior(0.5, [0.5], logits=[0.0]), "posteriors: give exactly one"),
-    (lambda: estimate_target_prior(0.5, [1.2]), "posteriors: probabilities must lie in"),
-    (lambda: estimate_target_prior([0.5, 0.5], [[0.2, 0.7]]), "posteriors: each row must sum to 1"),
+    (lambda: estimate_target_prior(0.5), "y_prob: give exactly one"),
+    (lambda: estimate_target_prior(0.5, [0.5], logits=[0.0]), "y_prob: give exactly one"),
+    (lambda: estimate_target_prior(0.5, [1.2]), "y_prob: probabilities must lie in"),
+    (lambda: estimate_target_prior([0.5, 0.5], [[0.2, 0.7]]), "y_prob: each row must sum to 1"),
     (lambda: estimate_target_prior(1.0, logits=[0.0]), "train_prior: a class prior"),
-    (lambda: estimate_target_prior([0.5, 0.5], [[0.2, 0.3, 0.5]]), "train_prior: need 3 positive"),
+    (lambda: estimate_target_prior([0.5, 0.5], [[0.2, 0.3, 0.5]]), "train_prior: need 3 class priors"),
     (lambda: estimate_target_prior(0.5, logits=[np.inf]), "logits: contains inf"),
     (lambda: estimate_target_prior(0.5, logits=[0.0], tol=0.0), "tol: must be a finite number"),
     (lambda: estimate_target_prior(0.5, logits=[0.0], max_iter=0), "max_iter: must be an integer"),
@@ -153,7 +155,7 @@ def test_shifted_fit_covariance_matches_simulation():
     for _ in range(reps):
         x, y = prob.sample(n, rng)
         n_a = y.sum()
-        fit = fit_logistic(x, y, weights=np.where(y == 1, 1 / n_a, 1 / (n - n_a)))
+        fit = fit_logistic(x, y, sample_weight=np.where(y == 1, 1 / n_a, 1 / (n - n_a)))
         delta = fit.coef + [np.log(n_a / (n - n_a)), 0.0] - prob.logistic_coefficients()
         quad.append(n * delta @ np.linalg.solve(sigma, delta))
     quad = np.array(quad)
