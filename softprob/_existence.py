@@ -158,35 +158,32 @@ def certified(h_min, grad: FloatArray, hess: FloatArray, slack) -> np.ndarray:
     return ok | (h_min == np.inf)
 
 
-def _slack(n: int, k: int, xmax: float, resid: float) -> float:
-    return 16.0 * np.finfo(float).eps * np.sqrt(n * k) * xmax * resid
+def _slack(n: int, k: int, xmax: float) -> float:
+    """Rounding allowance for a gradient of n terms |w_i (p_i - t_i) x_ij| <= w_i xmax (w sums to 1)."""
+    return 16.0 * np.finfo(float).eps * np.sqrt(n * k) * xmax
 
 
-def binary_certificate_inputs(z: FloatArray, t: FloatArray, w: FloatArray | None,
-                              xmax: float) -> tuple[float, float]:
-    """(h_min over labelled points, gradient rounding slack) of a logistic fit at logits z."""
-    n = t.shape[0]
-    wn = np.full(n, 1.0 / n) if w is None else w / w.sum()
-    e = np.exp(-np.abs(z))
-    hard = ((t == 0) | (t == 1)) & (wn > 0)
-    h = wn[hard] * e[hard] / (1.0 + e[hard]) ** 2
-    h_min = float(h.min()) if h.size else np.inf
-    return h_min, _slack(n, 1, xmax, float(wn @ np.abs(kern.sigmoid(z) - t)))
+def softmax_h_min(xt: FloatArray, theta: FloatArray, tt: FloatArray, w: FloatArray | None
+                  ) -> float:
+    """min over labelled samples of w_i min_{j not in S_i} p_c p_j / (p_c + p_j), block by block.
 
-
-def softmax_certificate_inputs(z: FloatArray, tt: FloatArray, w: FloatArray | None,
-                               xmax: float) -> tuple[float, float]:
-    """(h_min, slack) of a softmax fit at logits z (n, K), targets tt (K, n)."""
-    n = z.shape[0]
-    wn = np.full(n, 1.0 / n) if w is None else w / w.sum()
-    p = np.exp(kern.log_softmax(z, axis=1))
-    support = tt.T > 0
-    top = np.where(support, p, -np.inf).max(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pair = np.where(support, np.inf, top * p / (top + p))
-    h = wn * pair.min(axis=1)
-    h = h[wn > 0]
-    return float(h.min()), _slack(n, tt.shape[0], xmax, float(wn @ np.abs(p - tt.T).sum(axis=1)))
+    S_i is the support of the target row, c its most probable class; rows whose
+    support is every class cannot be separated and are skipped.
+    """
+    k, n = xt.shape
+    m = tt.shape[0] - 1
+    coef = theta.reshape(k, m)
+    out = np.inf
+    for a in range(0, n, 65536):
+        xb = xt[:, a:a + 65536]
+        p = np.exp(kern.log_softmax(np.vstack([coef.T @ xb, np.zeros((1, xb.shape[1]))]), axis=0))
+        support = tt[:, a:a + 65536] > 0
+        top = np.where(support, p, -np.inf).max(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pair = np.where(support, np.inf, top * p / (top + p)).min(axis=0)
+        wb = 1.0 / n if w is None else w[a:a + 65536] / w.sum()
+        out = min(out, float(np.min(np.where(wb > 0, wb * pair, np.inf))))
+    return out
 
 
 def _suspect(hess: FloatArray) -> np.ndarray:
@@ -255,34 +252,32 @@ def check_temperature(z: FloatArray, labels: np.ndarray) -> None:
             "and use more validation data")
 
 
-def require_classes(mass: FloatArray, fit_intercept: bool) -> None:
+def require_classes(present: np.ndarray, fit_intercept: bool) -> None:
     """Raise when some class has no target mass and an (unpenalised) intercept would diverge."""
-    if fit_intercept and not np.all(mass > 0):
-        raise PerfectSeparationError(one_class_message(mass))
+    if fit_intercept and not np.all(present):
+        raise PerfectSeparationError(one_class_message(np.asarray(present, dtype=float)))
 
 
-def require_mle(xt: FloatArray, targets: FloatArray, w: FloatArray | None, theta: FloatArray,
-                grad: FloatArray, hess: FloatArray) -> None:
+def require_mle(xt: FloatArray, targets: FloatArray, w: FloatArray | None, state,
+                h_min: float | None = None) -> None:
     """Raise :class:`PerfectSeparationError` if the (unpenalised) fit has no finite minimiser.
 
-    ``targets``: (n,) logistic targets, or (K, n) softmax target rows. First the
-    certificate at the Newton solution ``theta``; only if it fails, the exact LP.
+    ``targets``: (n,) logistic targets, or (K, n) softmax target rows;
+    ``state``: where Newton stopped (theta, gradient, Hessian); ``h_min`` as left
+    by the logistic pass. First the certificate; only if it fails, the exact LP.
     Then warn if the design is rank deficient.
     """
-    xmax = float(np.max(np.abs(xt)))
+    xmax = max(float(np.max(xt)), -float(np.min(xt)))
     if targets.ndim == 1:
-        h_min, slack = binary_certificate_inputs(theta @ xt, targets, w, xmax)
         rows = binary_rows
     else:
-        k, m = xt.shape[0], targets.shape[0] - 1
-        z = np.hstack([(theta.reshape(k, m).T @ xt).T, np.zeros((xt.shape[1], 1))])
-        h_min, slack = softmax_certificate_inputs(z, targets, w, xmax)
+        h_min = softmax_h_min(xt, state.theta, targets, w)
         rows = softmax_rows
-    if not certified(h_min, grad, hess, slack):
+    if not certified(h_min, state.grad, state.hess, _slack(xt.shape[1], state.grad.size, xmax)):
         found, complete = separating_direction(*rows(xt, targets, w))
         if found:
             raise PerfectSeparationError(separation_message(complete))
-    check_rank(xt, w, hess)
+    check_rank(xt, w, state.hess)
 
 
 def batch_separated(x: FloatArray, t: FloatArray, coef: FloatArray, grad: FloatArray,
@@ -298,7 +293,7 @@ def batch_separated(x: FloatArray, t: FloatArray, coef: FloatArray, grad: FloatA
     e = np.exp(-np.abs(z))
     h = np.where((t == 0) | (t == 1), e / (1.0 + e) ** 2 / n, np.inf).min(axis=1)
     xmax = np.maximum(np.max(np.abs(x), axis=(1, 2)), 1.0 if fit_intercept else 0.0)
-    slack = _slack(n, coef.shape[1], 1.0, 1.0) * xmax * np.mean(np.abs(kern.sigmoid(z) - t), axis=1)
+    slack = _slack(n, coef.shape[1], 1.0) * xmax
     doubt = ~bad & ~certified(h, grad, hess, slack)
     for r in np.flatnonzero(doubt):
         xt = np.vstack([np.ones((1, n)), x[r].T]) if fit_intercept else np.ascontiguousarray(x[r].T)

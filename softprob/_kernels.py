@@ -156,8 +156,9 @@ def hermite_mixture(means: FloatArray, covs: FloatArray, n_nodes: int
 def grid_weights(class_log_density: FloatArray, priors: FloatArray, per_class: bool
                  ) -> FloatArray:
     """Grid weights p(x)/sum p(x), or per class p(x|c)/sum p(x|c) (the chapters' formulas)."""
-    if per_class:
-        dens = np.exp(class_log_density)
-        return np.stack([dens[:, c] / dens[:, c].sum() for c in range(dens.shape[1])], axis=1)
-    dens = np.exp(logsumexp(class_log_density + np.log(priors), axis=1))
-    return dens / dens.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):     # an empty grid gives NaN: checked
+        if per_class:
+            dens = np.exp(class_log_density)
+            return np.stack([dens[:, c] / dens[:, c].sum() for c in range(dens.shape[1])], axis=1)
+        dens = np.exp(logsumexp(class_log_density + np.log(priors), axis=1))
+        return dens / dens.sum()

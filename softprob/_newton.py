@@ -92,14 +92,17 @@ def solve_newton(hess: FloatArray, grad: FloatArray) -> FloatArray:
     return np.linalg.lstsq(a, grad * scale, rcond=1e-12)[0] * scale
 
 
-def logistic_pass(xt: FloatArray, g: FloatArray, w: FloatArray | None, beta: FloatArray
-                  ) -> tuple[float, FloatArray, FloatArray]:
+def logistic_pass(xt: FloatArray, g: FloatArray, w: FloatArray | None, soft: FloatArray | None,
+                  stats: list[float], beta: FloatArray) -> tuple[float, FloatArray, FloatArray]:
     """Mean weighted cross-entropy, its gradient and Hessian at ``beta``, in one pass.
 
     ``g = 1 - 2 t`` holds the targets t; ``w`` are weights summing to 1, or None
     for uniform weights 1/n. Per sample, with e = exp(-|z|) and q = 1 + e:
     loss = log1p(e) + [g z + |z|] / 2 (two non-negative terms);
     2 (sigmoid(z) - t) = copysign(2/q - 1, z) + g; 4 sigmoid(z) sigmoid(-z) = e (2/q)^2.
+    The same pass leaves in ``stats[0]`` the smallest w_i sigmoid(z_i) sigmoid(-z_i)
+    over labelled samples (``soft`` is +inf at soft targets, 0 elsewhere, or None
+    when all are labels): the certificate of ``softprob._existence`` needs it.
     """
     k, n = xt.shape
     bs = min(block_size(k, k + 5), n)
@@ -107,6 +110,7 @@ def logistic_pass(xt: FloatArray, g: FloatArray, w: FloatArray | None, beta: Flo
     acc = np.zeros((k + 1, k))                       # row 0: 2 x gradient, rows 1..k: 4 x Hessian
     buf = np.empty((k + 1, bs))
     work = np.empty((4, bs))
+    h_min = np.inf
     for a in range(0, n, bs):
         xb, gb = xt[:, a:a + bs], g[a:a + bs]
         m = xb.shape[1]
@@ -137,6 +141,8 @@ def logistic_pass(xt: FloatArray, g: FloatArray, w: FloatArray | None, beta: Flo
         if w is not None:
             r *= wb
             e *= wb
+        h_min = min(h_min, float(np.min(e) if soft is None else
+                                 np.min(np.add(e, soft[a:a + bs], out=lin))))
         np.multiply(xb, e, out=s)
         acc += buf[:, :m] @ xb.T
     acc[0] *= 0.5
@@ -144,13 +150,24 @@ def logistic_pass(xt: FloatArray, g: FloatArray, w: FloatArray | None, beta: Flo
     if w is None:
         loss /= n
         acc /= n
+    stats[0] = 0.25 * h_min / (n if w is None else 1.0)
     return float(loss), acc[0], acc[1:]
 
 
 def logistic_pass_for(data: Data, w: FloatArray | None) -> Pass:
-    """:func:`logistic_pass` on ``data = (xt, t)``, as a function of the coefficients."""
+    """:func:`logistic_pass` on ``data = (xt, t)``, as a function of the coefficients.
+
+    The returned pass has a list ``stats``: [h_min] of the last call (see :func:`logistic_pass`).
+    """
     xt, t = data
-    return partial(logistic_pass, xt, 1.0 - 2.0 * t, w)
+    hard = (t == 0) | (t == 1)
+    if w is not None:
+        hard &= w > 0
+    soft = None if hard.all() else np.where(hard, 0.0, np.inf)
+    stats = [np.inf]
+    at = partial(logistic_pass, xt, 1.0 - 2.0 * t, w, soft, stats)
+    at.stats = stats
+    return at
 
 
 def intercept_start(tbar):
@@ -283,11 +300,18 @@ def penalised(pass_at: Pass, penalty: FloatArray | None) -> Pass:
     return at
 
 
+class NewtonFit(NamedTuple):
+    """A finished fit: where Newton stopped, and the stats its last pass left (or [])."""
+
+    state: NewtonState
+    stats: list
+
+
 def fit_with_subsample_start(data: Data, w: FloatArray | None,
                              pass_for: Callable[[Data, FloatArray | None], Pass],
                              start: Callable[[Data, FloatArray | None], tuple[FloatArray, float]],
                              tol: float, max_iter: int, penalty: FloatArray | None = None
-                             ) -> NewtonState:
+                             ) -> NewtonFit:
     """Newton on ``data`` (arrays with samples along the last axis), from a good start.
 
     ``start(data, w)`` gives a default start and its loss. When n is large the
@@ -301,21 +325,26 @@ def fit_with_subsample_start(data: Data, w: FloatArray | None,
 def _fit_from_start(data, w, pass_for, start, tol, max_iter, penalty):
     if w is not None:
         w = w / w.sum()
-    pass_at = penalised(pass_for(data, w), penalty)
+    raw = pass_for(data, w)
+    pass_at = penalised(raw, penalty)
     theta, base_loss = start(data, w)
     first = None
     if data[0].shape[-1] >= _SUBSAMPLE * _SUBSAMPLE_MIN:
         sub = tuple(np.ascontiguousarray(arr[..., ::_SUBSAMPLE]) for arr in data)
         ws = None if w is None else w[::_SUBSAMPLE]
         if ws is None or ws.sum() > 0:
-            pilot = _fit_from_start(sub, ws, pass_for, start, _SUBSAMPLE_TOL, max_iter, penalty)
+            pilot = _fit_from_start(sub, ws, pass_for, start, _SUBSAMPLE_TOL, max_iter,
+                                    penalty).state
             if pilot.grad_norm < _SUBSAMPLE_TOL:
                 first = pass_at(pilot.theta)
                 if first[0] <= base_loss:
                     theta = pilot.theta
                 else:
                     first = None
-    return newton(pass_at, theta, tol, max_iter, first)
+    if first is None:
+        first = pass_at(theta)
+    state = newton(pass_at, theta, tol, max_iter, first)
+    return NewtonFit(state, list(getattr(raw, "stats", [])))
 
 
 def newton(pass_at: Pass, theta: FloatArray, tol: float, max_iter: int,

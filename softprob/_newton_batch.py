@@ -143,7 +143,7 @@ def single_fit(x: FloatArray, t: FloatArray, fit_intercept: bool, tol: float, ma
     return fit_with_subsample_start((transposed_design(x, fit_intercept), t), None,
                                     logistic_pass_for,
                                     partial(logistic_start, fit_intercept=fit_intercept),
-                                    tol, max_iter, penalty if penalty.any() else None)
+                                    tol, max_iter, penalty if penalty.any() else None).state
 
 
 def fit_batch(x: FloatArray, t: FloatArray, fit_intercept: bool, tol: float, max_iter: int,

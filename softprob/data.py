@@ -26,7 +26,7 @@ from softprob._checks import (FloatArray, IntArray, as_bool, as_bounds, as_gauss
                               as_gaussian_pair, as_generator, as_joint_table, as_labels,
                               as_node_count, as_points, as_prior_vector, one_of, positive_int)
 
-_RULES = ("gauss-hermite", "grid")
+_RULES = ("grid", "gauss-hermite")
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ class GaussianClasses:
         covs = self.covs[0] if self.shared_covariance else self.covs
         return GaussianClasses(self.means, covs, as_prior_vector("priors", priors, self.n_classes))
 
-    def quadrature(self, n_nodes: int | None = None, *, rule: str = "gauss-hermite",
+    def quadrature(self, n_nodes: int | None = None, *, rule: str = "grid",
                    bounds: tuple[float, float] | None = None,
                    per_class: bool = False) -> tuple[FloatArray, FloatArray]:
         r"""Nodes and normalised weights for expectations over p(x) (or each p(x|c)).
@@ -139,24 +139,28 @@ class GaussianClasses:
         :math:`\mathbb{E}_{p(x)}[h(x)] \approx \sum_i w_i h(x_i)`; with ``per_class``,
         column c of the weights integrates against p(x|c).
 
-        * ``"gauss-hermite"`` (default): the tensor-product Gauss-Hermite rule of
-          each class's Gaussian, weighted by its prior (a class's rule puts weight
-          0 on the other classes' nodes). Exact for polynomials of degree < 2 n_nodes
-          under each class, so smooth integrands (cross-entropy, KL, moments) reach
-          ~1e-12 with 40 nodes, where a uniform grid needs thousands, and no tail
-          is cut off.
-        * ``"grid"``: ``np.linspace(*bounds, n_nodes)`` per dimension (``meshgrid``
-          order) with weights p(x)/sum p(x) (per class p(x|c)/sum p(x|c)), the
-          formulas the chapters used. Use it for integrands that are not smooth (a
-          sign, a hinge, bins), for plots and CDFs along x, and to keep stored outputs.
+        * ``"grid"`` (default): ``np.linspace(lo, hi, n_nodes)`` in every dimension
+          (``np.meshgrid`` order) with weights p(x)/sum p(x) (per class p(x|c)/sum
+          p(x|c)) - the trapezoid rule, which converges exponentially for integrands
+          that are analytic and decay like a Gaussian (cross-entropy, KL, moments):
+          measured on the book's problems, 2001 nodes in 1-D and 101 per dimension
+          in 2-D reach ~1e-15 relative error. Default bounds: every class mean
+          +- 12 standard deviations (the mass outside is < 1e-32). Chapters that pass
+          their old ``bounds`` and ``n_nodes`` get their old numbers bit for bit.
+        * ``"gauss-hermite"``: each class's tensor-product Gauss-Hermite rule, weighted
+          by its prior (exact for polynomials of degree < 2 n_nodes; a class's rule
+          puts weight 0 on the others' nodes). Far fewer nodes in d >= 3, but slow for
+          sigmoids of steep logits: their complex poles lie near the real axis (KL of
+          a 1-D fit, 40 nodes: 1e-4 relative error, where the grid has 1e-16).
 
         Parameters
         ----------
         n_nodes : int, optional
-            Nodes per dimension (per class for Gauss-Hermite); default 40 / 2001.
-        rule : {'gauss-hermite', 'grid'}
+            Nodes per dimension (per class for Gauss-Hermite); default 2001 / 201 / 41
+            for d = 1 / 2 / more, 40 for Gauss-Hermite.
+        rule : {'grid', 'gauss-hermite'}
         bounds : (float, float), optional
-            Range of the grid in every dimension; required for ``rule='grid'``.
+            Range of the grid in every dimension (default: automatic, see above).
         per_class : bool, default False
             Return class-conditional weights (n, K) instead of those of p(x).
 
@@ -173,17 +177,22 @@ class GaussianClasses:
         >>> x, w = prob.quadrature()
         >>> round(float(w @ x), 12), round(float(w @ x**2), 12)   # E[x] = 0.3 - 0.7, E[x^2] = 2
         (-0.4, 2.0)
-        >>> grid, w_c = prob.quadrature(2001, rule="grid", bounds=(-12.0, 12.0), per_class=True)
+        >>> grid, w_c = prob.quadrature(2001, bounds=(-12.0, 12.0), per_class=True)
         >>> w_c.shape, round(float(w_c[:, 1] @ grid), 9)           # E[x | A] = 1
         ((2001, 2), 1.0)
         """
-        gh, per_class = one_of("rule", rule, _RULES) == _RULES[0], as_bool("per_class", per_class)
-        n_nodes = as_node_count(n_nodes, 40 if gh else 2001, self.dim, self.n_classes if gh else 1)
+        gh, per_class = one_of("rule", rule, _RULES) == _RULES[1], as_bool("per_class", per_class)
+        default = 40 if gh else {1: 2001, 2: 201}.get(self.dim, 41)
+        n_nodes = as_node_count(n_nodes, default, self.dim, self.n_classes if gh else 1)
         if gh:
             x, cw = kern.hermite_mixture(self.means, self.covs, n_nodes)
             weights = cw if per_class else cw @ self.priors
         else:
-            lo, hi = as_bounds("bounds", bounds)
+            if bounds is None:
+                sd = np.sqrt(np.diagonal(self.covs, axis1=1, axis2=2))
+                lo, hi = float(np.min(self.means - 12 * sd)), float(np.max(self.means + 12 * sd))
+            else:
+                lo, hi = as_bounds("bounds", bounds)
             x = kern.grid_nodes(lo, hi, n_nodes, self.dim)
             weights = kern.grid_weights(self._class_log_density(x), self.priors, per_class)
             if not np.all(np.isfinite(weights)):

@@ -143,14 +143,14 @@ def fit_logistic(X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None 
     x, t, w, l2, fit_intercept, tol, max_iter = _common(X, y, sample_weight, l2, fit_intercept,
                                                          tol, max_iter)
     xt = engine.transposed_design(x, fit_intercept)
-    ws = np.ones_like(t) if w is None else w
-    exist.require_classes(np.array([ws @ (1.0 - t), ws @ t]), fit_intercept)
-    s = engine.fit_with_subsample_start(
+    pos = slice(None) if w is None else w > 0
+    exist.require_classes(np.array([np.any(t[pos] < 1), np.any(t[pos] > 0)]), fit_intercept)
+    s, stats = engine.fit_with_subsample_start(
         (xt, t), w, engine.logistic_pass_for,
         partial(engine.logistic_start, fit_intercept=fit_intercept), tol, max_iter,
         _penalty(xt.shape[0], 1, l2, fit_intercept))
     if l2 == 0:
-        exist.require_mle(xt, t, w, s.theta, s.grad, s.hess)
+        exist.require_mle(xt, t, w, s, stats[0])
     return FitResult(s.theta, fit_intercept, s.n_iter, s.grad_norm, s.grad_norm < tol, s.loss)
 
 
@@ -278,14 +278,15 @@ def fit_softmax(X: ArrayLike, y: ArrayLike, n_classes: int, *,
     x, t, w, l2, fit_intercept, tol, max_iter = _common(X, y, sample_weight, l2, fit_intercept,
                                                          tol, max_iter, n_classes)
     xt, tt = engine.transposed_design(x, fit_intercept), np.ascontiguousarray(t.T)
-    exist.require_classes(tt.sum(axis=1) if w is None else tt @ w, fit_intercept)
+    exist.require_classes(np.any(tt > 0 if w is None else (tt > 0) & (w > 0), axis=1),
+                          fit_intercept)
     k = xt.shape[0]
-    s = engine.fit_with_subsample_start(
+    s, _ = engine.fit_with_subsample_start(
         (xt, tt), w, engine.softmax_pass_for,
         partial(engine.softmax_start, fit_intercept=fit_intercept), tol, max_iter,
         _penalty(k, n_classes - 1, l2, fit_intercept))
     if l2 == 0:
-        exist.require_mle(xt, tt, w, s.theta, s.grad, s.hess)
+        exist.require_mle(xt, tt, w, s)
     beta = np.hstack([s.theta.reshape(k, n_classes - 1), np.zeros((k, 1))])
     return FitResult(beta, fit_intercept, s.n_iter, s.grad_norm, s.grad_norm < tol, s.loss)
 
@@ -326,7 +327,7 @@ def fit_brier(X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = N
                                                         tol, max_iter)
     xt = engine.transposed_design(x, fit_intercept)
     w = np.full(t.shape[0], 1.0 / t.shape[0]) if w is None else w / w.sum()
-    exist.require_classes(np.array([w @ (1.0 - t), w @ t]), fit_intercept)
+    exist.require_classes(np.array([np.any(t[w > 0] < 1), np.any(t[w > 0] > 0)]), fit_intercept)
     found, complete = exist.separating_direction(*exist.binary_rows(xt, t, w))
     if found:
         raise exist.PerfectSeparationError(exist.separation_message(

@@ -87,3 +87,68 @@ def test_discrete_joint():
 def test_bad_input(call, msg):
     with pytest.raises(ValueError, match=msg):
         call()
+
+
+# --- quadrature: the one home of the chapters' grid-and-weights code ---
+
+BIN = GaussianBinary(mean_a=1.0, mean_b=-1.0, cov_a=1.2**2, cov_b=0.8**2, prior_a=0.3)
+
+
+def test_grid_rule_reproduces_the_chapters_formulas_bit_for_bit():
+    grid = np.linspace(-12.0, 12.0, 6001)
+    nodes, w = BIN.quadrature(6001, rule="grid", bounds=(-12.0, 12.0))
+    assert np.array_equal(nodes, grid)
+    assert np.array_equal(w, BIN.marginal_density(grid) / BIN.marginal_density(grid).sum())
+    _, wc = BIN.quadrature(6001, rule="grid", bounds=(-12.0, 12.0), per_class=True)
+    dens = np.exp(BIN.class_log_density(grid))
+    for c in range(2):
+        assert np.array_equal(wc[:, c], dens[:, c] / dens[:, c].sum())
+    g = np.linspace(-5.0, 7.5, 31)
+    prob2 = GaussianClasses(means=[[0.0, 0.0], [2.5, 0.5]], covs=np.eye(2), priors=[0.5, 0.5])
+    nodes2, _ = prob2.quadrature(31, rule="grid", bounds=(-5.0, 7.5))
+    assert np.array_equal(nodes2, np.stack(np.meshgrid(g, g), axis=-1).reshape(-1, 2))
+
+
+def test_gauss_hermite_integrates_moments_exactly():
+    x, w = BIN.quadrature(rule="gauss-hermite")
+    mean = 0.3 * 1.0 + 0.7 * -1.0
+    second = 0.3 * (1.0 + 1.44) + 0.7 * (1.0 + 0.64)
+    assert w.sum() == pytest.approx(1.0, abs=1e-14)
+    assert w @ x == pytest.approx(mean, abs=1e-13) and w @ x**2 == pytest.approx(second, abs=1e-13)
+    _, wc = BIN.quadrature(rule="gauss-hermite", per_class=True)
+    np.testing.assert_allclose(wc.T @ x, [-1.0, 1.0], atol=1e-13)          # index 0 = B
+    prob = GaussianClasses(means=[[0.0, 1.0], [2.0, -1.0], [1.0, 1.0]],
+                           covs=[[[1.0, 0.3], [0.3, 2.0]], np.eye(2), [[0.5, 0.0], [0.0, 0.5]]],
+                           priors=[0.2, 0.3, 0.5])
+    x2, wc2 = prob.quadrature(12, rule="gauss-hermite", per_class=True)
+    np.testing.assert_allclose(wc2.T @ x2, prob.means, atol=1e-12)
+    for c in range(3):
+        centred = x2 - prob.means[c]
+        np.testing.assert_allclose((centred * wc2[:, c:c + 1]).T @ centred, prob.covs[c], atol=1e-12)
+
+
+def test_default_grid_is_converged_and_gauss_hermite_approaches_it():
+    from softprob.information import conditional_kl_from_logits
+    z = lambda x: -0.4 + 1.7 * x                                          # a model's logit
+    kl = {}
+    for key, kwargs in [("default", {}), ("fine", dict(n_nodes=40001, bounds=(-20.0, 20.0))),
+                        ("gh160", dict(n_nodes=160, rule="gauss-hermite"))]:
+        x, w = BIN.quadrature(**kwargs)
+        kl[key] = conditional_kl_from_logits(BIN.posterior_a(x), z(x), sample_weight=w)
+    assert kl["default"] == pytest.approx(kl["fine"], rel=1e-14)
+    assert kl["gh160"] == pytest.approx(kl["fine"], rel=1e-8)
+
+
+@pytest.mark.parametrize("call, msg", [
+    (lambda: BIN.quadrature(rule="simpson"), "rule: must be one of"),
+    (lambda: BIN.quadrature(bounds=(0.0, np.inf)), r"bounds: contains inf"),
+    (lambda: BIN.quadrature(11, rule="grid", bounds=(2.0, 1.0)), "bounds: need a finite pair"),
+    (lambda: BIN.quadrature(0), "n_nodes: must be an integer >= 1"),
+    (lambda: GaussianClasses(means=np.zeros((2, 3)), covs=np.eye(3), priors=[0.5, 0.5])
+     .quadrature(1000, rule="gauss-hermite"), "n_nodes: 1000 per dimension"),
+    (lambda: BIN.quadrature(per_class=1), "per_class: must be True or False"),
+    (lambda: BIN.quadrature(11, rule="grid", bounds=(1e3, 1e3 + 1)), "bounds: the grid misses"),
+])
+def test_quadrature_bad_input(call, msg):
+    with pytest.raises(ValueError, match=msg):
+        call()

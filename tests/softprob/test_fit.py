@@ -408,3 +408,84 @@ def test_hinge_fit_has_no_probability_method(data):
 def test_bad_input_brier_hinge(call, msg):
     with pytest.raises(ValueError, match=msg):
         call()
+
+
+# --- L2 penalty (MAP) and the existence of the estimate ---
+
+@pytest.mark.parametrize("l2", [1e-3, 0.1])
+def test_l2_logistic_matches_sklearn(binary_data, l2):
+    X, y = binary_data
+    w = np.random.default_rng(2).uniform(0.5, 2.0, len(y))
+    res = fit_logistic(X, y, sample_weight=w, l2=l2)
+    # sklearn: 0.5 |coef|^2 + C sum_i s_i loss_i  ==  n C (mean_w loss + |coef|^2 / (2 n C))
+    sk = LogisticRegression(C=1.0 / (len(y) * l2), solver="newton-cholesky", tol=1e-12,
+                            max_iter=200).fit(X, y, sample_weight=w * len(y) / w.sum())
+    np.testing.assert_allclose(res.coef, np.r_[sk.intercept_, sk.coef_.ravel()], atol=1e-7)
+    penalty = 0.5 * l2 * res.coef[1:] @ res.coef[1:]
+    assert res.loss == pytest.approx(binary_cross_entropy(y, res.logits(X), sample_weight=w)
+                                     + penalty, rel=1e-12)
+
+
+def test_l2_fits_exist_on_separated_data_and_the_batch_agrees():
+    x = np.array([-2.0, -1.0, 1.0, 2.0])
+    y = np.array([0, 0, 1, 1])
+    res = fit_logistic(x, y, l2=0.5)
+    assert res.converged and np.all(np.isfinite(res.coef)) and res.coef[1] > 0
+    batch = fit_logistic_batch(np.stack([x, x[::-1]]), np.stack([y, y]), l2=0.5)
+    np.testing.assert_allclose(batch.coef[0], res.coef, atol=1e-9)
+    assert not batch.separated.any() and batch.converged.all()
+    with pytest.raises(PerfectSeparationError, match="never occur"):   # intercept not penalised
+        fit_logistic(x, np.ones(4), l2=0.5)
+    assert fit_logistic(x, np.ones(4), l2=0.5, fit_intercept=False).converged
+
+
+def test_l2_softmax_has_zero_penalised_gradient():
+    prob = GaussianClasses(means=[[0, 0], [2, 0], [0, 2]], covs=np.eye(2), priors=[0.2, 0.3, 0.5])
+    X, y = prob.sample(2000, np.random.default_rng(3))
+    l2 = 0.05
+    res = fit_softmax(X, y, 3, l2=l2)
+    Xd = np.c_[np.ones(len(y)), X]
+    grad = Xd.T @ (res.predict_proba(X) - np.eye(3)[y]) / len(y)
+    grad[1:] += l2 * res.coef[1:]
+    assert res.converged and np.max(np.abs(grad[:, :2])) < 1e-10
+    assert res.loss == pytest.approx(categorical_cross_entropy(y, res.logits(X))
+                                     + 0.5 * l2 * np.sum(res.coef[1:] ** 2), rel=1e-12)
+
+
+def test_softmax_separation_and_absent_classes_raise():
+    x = np.array([0.0, 0.0, 1.0, 1.0, 2.0, 2.0])
+    with pytest.raises(PerfectSeparationError, match="completely separated"):
+        fit_softmax(x, [0, 0, 1, 1, 2, 2], 3)
+    with pytest.raises(PerfectSeparationError, match=r"class\(es\) \[2\] never occur"):
+        fit_softmax(x, [0, 1, 0, 1, 0, 1], 3)
+    assert fit_softmax(x, [0, 0, 1, 1, 2, 2], 3, l2=0.1).converged
+    with pytest.raises(PerfectSeparationError, match="quasi-completely"):   # x = 1 ties 1 and 2
+        fit_softmax(x, [0, 0, 1, 2, 2, 2], 3)
+    soft = np.array([[1.0, 0, 0], [1, 0, 0], [0, 0.5, 0.5], [0, 0.5, 0.5], [0, 0, 1], [0, 0, 1]])
+    with pytest.raises(PerfectSeparationError):
+        fit_softmax(x, soft, 3)
+
+
+def test_brier_fit_raises_on_separated_data():
+    with pytest.raises(PerfectSeparationError, match="Brier-score"):
+        fit_brier([-2.0, -1.0, 1.0, 2.0], [0, 0, 1, 1])
+
+
+def test_certificate_never_contradicts_the_linear_programme(monkeypatch):
+    # on random (non-)separable data the fast certificate and the exact LP agree
+    import softprob._existence as exist
+    rng = np.random.default_rng(5)
+    for trial in range(40):
+        n, d = int(rng.integers(5, 60)), int(rng.integers(1, 4))
+        x = rng.normal(size=(n, d))
+        y = (x[:, 0] + rng.normal(scale=rng.choice([0.01, 0.3, 3.0]), size=n) > 0).astype(float)
+        outcomes = []
+        for force_lp in (False, True):
+            if force_lp:
+                monkeypatch.setattr(exist, "certified", lambda *a: np.bool_(False))
+            try:
+                outcomes.append(tuple(fit_logistic(x, y).coef.round(6)))
+            except PerfectSeparationError:
+                outcomes.append("separated")
+        monkeypatch.undo()
+        assert outcomes[0] == outcomes[1], trial

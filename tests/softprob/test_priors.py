@@ -6,8 +6,9 @@ from hypothesis.extra.numpy import arrays
 
 from softprob.data import GaussianBinary, GaussianClasses
 from softprob.fit import fit_logistic
-from softprob.priors import (density_ratio_from_logits, estimate_target_prior,
-                             shift_logits, shifted_fit_covariance)
+from softprob.activations import sigmoid, softmax
+from softprob.priors import (density_ratio_from_logits, estimate_target_prior, shift_logits,
+                             shift_probabilities, shifted_fit_covariance)
 
 
 def test_shift_logit_is_bayes_rule_for_a_prior_change():
@@ -173,3 +174,57 @@ def test_shifted_fit_covariance_matches_simulation():
 def test_shifted_fit_covariance_bad_input(call, msg):
     with pytest.raises(ValueError, match=msg):
         call()
+
+
+# --- K classes (issue 17): prior vectors ---
+
+K_PROB = GaussianClasses(means=[[0.0, 0.0], [2.0, 0.5], [0.5, 2.0], [1.5, 1.5]], covs=np.eye(2),
+                         priors=[0.4, 0.3, 0.2, 0.1])
+K_X = np.random.default_rng(40).normal(size=(50, 2)) * 2
+
+
+def test_k_class_shift_is_bayes_rule_for_a_prior_change():
+    new = np.array([0.1, 0.2, 0.3, 0.4])
+    shifted = shift_logits(K_PROB.log_joint(K_X), K_PROB.priors, new)
+    np.testing.assert_allclose(softmax(shifted), K_PROB.with_priors(new).posterior(K_X), atol=1e-12)
+    np.testing.assert_allclose(shift_probabilities(K_PROB.posterior(K_X), K_PROB.priors, new),
+                               K_PROB.with_priors(new).posterior(K_X), atol=1e-12)
+
+
+def test_two_class_vectors_agree_with_the_binary_form():
+    z = np.linspace(-30, 30, 13)
+    binary = shift_logits(z, 0.2, 0.7)
+    rows = shift_logits(np.c_[np.zeros_like(z), z], [0.8, 0.2], [0.3, 0.7])   # columns [B, A]
+    np.testing.assert_allclose(rows[:, 1] - rows[:, 0], binary, atol=1e-12)
+    np.testing.assert_allclose(shift_probabilities(sigmoid(z), 0.2, 0.7), sigmoid(binary),
+                               atol=1e-15)
+    assert shift_probabilities([0.0, 1.0], 0.2, 0.7).tolist() == [0.0, 1.0]
+
+
+def test_misuse_says_what_to_pass_instead():
+    z2 = np.zeros((3, 4))
+    with pytest.raises(ValueError, match="logits: a 2-D array is read as K-class .*prior vectors"):
+        shift_logits(z2, 0.1, 0.02)                       # the issue's silent no-op
+    with pytest.raises(ValueError, match="logits: prior vectors need K-class scores"):
+        shift_logits(np.zeros(4), [0.5, 0.5], [0.2, 0.8])
+    with pytest.raises(ValueError, match="prior_to: give both priors"):
+        shift_logits(z2, [0.25] * 4, 0.5)
+    with pytest.raises(ValueError, match="prior_to: need 4 class priors"):
+        shift_logits(z2, [0.25] * 4, [0.5, 0.5])
+    with pytest.raises(ValueError, match="y_prob: a 2-D array"):
+        shift_probabilities(np.full((2, 2), 0.5), 0.5, 0.2)
+    with pytest.raises(ValueError, match="train_prior: binary scores .* K-class scores"):
+        estimate_target_prior(0.5, logits=np.zeros((3, 4)))
+
+
+def test_em_k_classes_from_logits_equals_from_probabilities():
+    x, _ = K_PROB.with_priors([0.1, 0.1, 0.4, 0.4]).sample(4000, np.random.default_rng(41))
+    a = estimate_target_prior(K_PROB.priors, logits=K_PROB.log_joint(x))
+    b = estimate_target_prior(K_PROB.priors, K_PROB.posterior(x))
+    np.testing.assert_allclose(a.prior, b.prior, atol=1e-9)
+    np.testing.assert_allclose(a.prior, [0.1, 0.1, 0.4, 0.4], atol=0.05)
+
+
+def test_density_ratio_accepts_a_batch_of_binary_logits():
+    z = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(density_ratio_from_logits(z, 0.5), np.exp(z))
