@@ -37,7 +37,8 @@ from softprob.fit import fit_logistic_batch
 from softprob.information import conditional_kl_from_logits
 
 PROBLEMS = {  # the book's well-specified binary problems (chapters 1-2 and 5)
-    "ch1/ch2: d=1": GaussianBinary(mean_a=1.0, mean_b=-1.0, cov_a=1.2**2, cov_b=1.2**2, prior_a=0.3),
+    "ch1/ch2: d=1": GaussianBinary(mean_a=1.0, mean_b=-1.0, cov_a=1.2**2, cov_b=1.2**2,
+                                   prior_a=0.3),
     "ch5: d=2": GaussianBinary(mean_a=[1.0, 0.5], mean_b=[-0.5, -0.5], prior_a=0.4),
 }
 

@@ -26,8 +26,11 @@ An estimate that does not exist is never returned as a number; the fits raise or
 * :class:`RankDeficiencyWarning`: the design is rank deficient (coefficients not unique).
 """
 
-from softprob._existence import (PerfectSeparationError, PerfectSeparationWarning,
-                                 RankDeficiencyWarning)
+from softprob._existence import (
+                                 PerfectSeparationError,
+                                 PerfectSeparationWarning,
+                                 RankDeficiencyWarning,
+)
 
 __version__ = "0.1.0"
 __all__ = ["PerfectSeparationError", "PerfectSeparationWarning", "RankDeficiencyWarning",

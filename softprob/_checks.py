@@ -107,7 +107,8 @@ def as_targets(name: str, y: ArrayLike, n_classes: int) -> FloatArray:
         return rows
     rows = as_probabilities(name, raw, ndim=2, rows_sum_to_one=True)
     if rows.shape[1] != n_classes:
-        raise ValueError(f"{name}: expected {n_classes} columns (one per class), got {rows.shape[1]}")
+        raise ValueError(f"{name}: expected {n_classes} columns (one per class), "
+                         f"got {rows.shape[1]}")
     return rows
 
 

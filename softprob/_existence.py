@@ -159,7 +159,7 @@ def certified(h_min, grad: FloatArray, hess: FloatArray, slack) -> np.ndarray:
 
 
 def _slack(n: int, k: int, xmax: float) -> float:
-    """Rounding allowance for a gradient of n terms |w_i (p_i - t_i) x_ij| <= w_i xmax (w sums to 1)."""
+    """Rounding allowance of a gradient of n terms |w_i (p_i - t_i) x_ij| <= w_i xmax, sum w = 1."""
     return 16.0 * np.finfo(float).eps * np.sqrt(n * k) * xmax
 
 
@@ -203,7 +203,7 @@ def rank_message(rank: int, k: int, where: str = "") -> str:
 
 
 def check_rank(xt: FloatArray, w: FloatArray | None, hess: FloatArray) -> None:
-    """Warn with :class:`RankDeficiencyWarning` when the design (rows with weight > 0) has rank < k."""
+    """Warn (:class:`RankDeficiencyWarning`) when the design (rows with weight > 0) has rank < k."""
     if not _suspect(hess):
         return
     cols = xt if w is None else xt[:, w > 0]

@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager, nullcontext
 from itertools import product
 
 import numpy as np
+from scipy import optimize, sparse
 
 from softprob._checks import FloatArray, IntArray
 
@@ -162,3 +163,25 @@ def grid_weights(class_log_density: FloatArray, priors: FloatArray, per_class: b
             return np.stack([dens[:, c] / dens[:, c].sum() for c in range(dens.shape[1])], axis=1)
         dens = np.exp(logsumexp(class_log_density + np.log(priors), axis=1))
         return dens / dens.sum()
+
+
+def hinge_lp(xd: FloatArray, t: FloatArray, w: FloatArray) -> tuple[FloatArray, bool]:
+    """Coefficients minimising sum_i w_i [t_i (1 - s_i)_+ + (1 - t_i)(1 + s_i)_+], s = xd @ beta.
+
+    A linear programme (HiGHS) in [beta (free), xi_pos >= 0, xi_neg >= 0] with
+    xi_pos >= 1 - s (samples with t > 0) and xi_neg >= 1 + s (samples with t < 1).
+    Returns the coefficients and whether the solver reported an optimum.
+    """
+    pos, neg = np.flatnonzero((t > 0) & (w > 0)), np.flatnonzero((t < 1) & (w > 0))
+    n_pos, n_neg, k = pos.size, neg.size, xd.shape[1]
+    csr = sparse.csr_matrix
+    a_ub = sparse.vstack([
+        sparse.hstack([csr(-xd[pos]), -sparse.identity(n_pos), csr((n_pos, n_neg))]),
+        sparse.hstack([csr(xd[neg]), csr((n_neg, n_pos)), -sparse.identity(n_neg)]),
+    ]).tocsr()
+    cost = np.concatenate([np.zeros(k), w[pos] * t[pos], w[neg] * (1 - t[neg])])
+    sol = optimize.linprog(cost, A_ub=a_ub, b_ub=-np.ones(n_pos + n_neg), method="highs",
+                           bounds=[(None, None)] * k + [(0, None)] * (n_pos + n_neg))
+    if sol.x is None:  # pragma: no cover - the LP is always feasible and bounded
+        raise RuntimeError(f"fit_hinge: the linear programme failed ({sol.message})")
+    return sol.x[:k], sol.status == 0

@@ -65,7 +65,7 @@ def train(params: Params, activation: str, x: FloatArray, t: FloatArray, opt: Ad
           l2: float, batch: int, rng: np.random.Generator,
           validation: tuple[FloatArray, FloatArray] | None, patience: int | None
           ) -> tuple[Params, list[float], list[float], int, bool]:
-    """Adam over (mini-)batches; returns (parameters, train losses, val losses, best epoch, stopped)."""
+    """Adam over (mini-)batches: (parameters, train losses, val losses, best epoch, stopped)."""
     current, best, best_val, best_epoch = list(params), params, np.inf, epochs
     train_hist: list[float] = []
     val_hist: list[float] = []

@@ -288,6 +288,16 @@ def temperature_pass(z: FloatArray, onehot: FloatArray, beta: FloatArray
     return nll, np.array([grad]), np.array([[hess]])
 
 
+def penalty_vector(k: int, m: int, l2: float, fit_intercept: bool) -> FloatArray | None:
+    """Per-coefficient penalty of theta (k, m) flattened: l2, but 0 on the intercept row."""
+    if l2 == 0:
+        return None
+    pen = np.full((k, m), l2)
+    if fit_intercept:
+        pen[0] = 0.0
+    return pen.ravel()
+
+
 def penalised(pass_at: Pass, penalty: FloatArray | None) -> Pass:
     """Add sum_j penalty_j theta_j^2 / 2 to a pass (penalty = l2 on slopes, 0 on intercepts)."""
     if penalty is None:

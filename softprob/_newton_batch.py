@@ -17,9 +17,16 @@ import numpy as np
 
 from softprob._checks import FloatArray
 from softprob._kernels import single_threaded_blas
-from softprob._newton import (NewtonState, accept_step, fit_with_subsample_start,
-                              intercept_start, logistic_pass_for, logistic_start, solve_newton,
-                              transposed_design)
+from softprob._newton import (
+    NewtonState,
+    accept_step,
+    fit_with_subsample_start,
+    intercept_start,
+    logistic_pass_for,
+    logistic_start,
+    solve_newton,
+    transposed_design,
+)
 
 _GROUP_BYTES = 1 << 22          # ~4 MiB of design and scratch space per group (measured optimum)
 _SINGLE_MIN_N = 50_000          # from this sample size on, the single-fit engine is faster
@@ -129,7 +136,8 @@ def newton_group(xt: FloatArray, t: FloatArray, fit_intercept: bool, tol: float,
             ok = accept_step(loss[rows], c_loss, np.einsum("rk,rk->r", c_grad, step[todo]),
                              scale[todo])
             done = rows[ok]
-            beta[done], loss[done], grad[done], hess[done] = cand[ok], c_loss[ok], c_grad[ok], c_hess[ok]
+            beta[done], loss[done] = cand[ok], c_loss[ok]
+            grad[done], hess[done] = c_grad[ok], c_hess[ok]
             scale[todo[~ok]] /= 2
             todo = todo[~ok]
         grad_norm[act] = np.max(np.abs(grad[act]), axis=1)

@@ -1,4 +1,4 @@
-"""Measuring calibration: reliability curves, expected calibration error (binary, top-label, class-wise) and their noise floors.
+"""Measuring calibration: reliability curves, ECE (binary, top-label, class-wise), noise floors.
 
 A model is calibrated when, among the inputs it gives score p, a fraction p
 belongs to the class scored. Binary scores are P(A | x) (1-D). For K-class
@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from softprob._checks import (FloatArray, as_generator, as_labels, as_probabilities, one_of,
-                              positive_int, same_length)
+from softprob import _checks as chk
+from softprob._checks import FloatArray
 
 _FORMS = ("top-label", "class-wise")
 _STRATEGIES = ("uniform", "quantile")
@@ -40,7 +40,7 @@ def _bin_ids(p: FloatArray, n_bins: int, strategy: str) -> np.ndarray:
 
 def _scores(y_prob: ArrayLike, multiclass: str | None) -> FloatArray:
     """Validated binary scores (n,) or probability rows (n, K), with ``multiclass`` to match."""
-    p = as_probabilities("y_prob", y_prob, ndim=(1, 2), rows_sum_to_one=np.ndim(y_prob) == 2)
+    p = chk.as_probabilities("y_prob", y_prob, ndim=(1, 2), rows_sum_to_one=np.ndim(y_prob) == 2)
     if p.ndim == 1 and multiclass is not None:
         raise ValueError(f"multiclass: y_prob is 1-D (binary scores P(A)); pass multiclass=None, "
                          f"or probability rows (n, K) for {multiclass!r}")
@@ -50,7 +50,7 @@ def _scores(y_prob: ArrayLike, multiclass: str | None) -> FloatArray:
                          "whether it was right) or multiclass='class-wise' (each class's score "
                          "against its indicator)")
     if multiclass is not None:
-        one_of("multiclass", multiclass, _FORMS)
+        chk.one_of("multiclass", multiclass, _FORMS)
     return p
 
 
@@ -59,8 +59,8 @@ def _pairs(y_true: ArrayLike, p: FloatArray, multiclass: str | None) -> list[tup
     n_classes = 2 if p.ndim == 1 else p.shape[1]
     hint = ("; y_prob is 1-D (binary P(A)): for K classes pass probability rows (n, K) with "
             "multiclass='top-label' or 'class-wise'") if p.ndim == 1 else ""
-    labels = as_labels("y_true", y_true, n_classes, hint)
-    same_length(("y_true", "y_prob"), labels, p)
+    labels = chk.as_labels("y_true", y_true, n_classes, hint)
+    chk.same_length(("y_true", "y_prob"), labels, p)
     if p.ndim == 1:
         return [(labels.astype(float), p)]
     if multiclass == "top-label":
@@ -87,7 +87,7 @@ def _ece(pairs: list[tuple], n_bins: int, strategy: str) -> float:
 
 
 def _options(n_bins: int, strategy: str) -> tuple[int, str]:
-    return positive_int("n_bins", n_bins), one_of("strategy", strategy, _STRATEGIES)
+    return chk.positive_int("n_bins", n_bins), chk.one_of("strategy", strategy, _STRATEGIES)
 
 
 def reliability_curve(y_true: ArrayLike, y_prob: ArrayLike, n_bins: int = 10,
@@ -220,10 +220,10 @@ def calibrated_ece_samples(y_prob: ArrayLike, rng: np.random.Generator, n_bins: 
     >>> bool(small > 3 * large > 0)
     True
     """
-    rng = as_generator(rng)
+    rng = chk.as_generator(rng)
     p = _scores(y_prob, multiclass)
     n_bins, strategy = _options(n_bins, strategy)
-    n_rep = positive_int("n_rep", n_rep)
+    n_rep = chk.positive_int("n_rep", n_rep)
     out = np.empty(n_rep)
     cum = np.cumsum(p, axis=1) if p.ndim == 2 else None
     for r in range(n_rep):

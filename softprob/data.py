@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
+from softprob import _checks as chk
 from softprob import _kernels as kern
-from softprob._checks import (FloatArray, IntArray, as_bool, as_bounds, as_gaussian_classes,
-                              as_gaussian_pair, as_generator, as_joint_table, as_labels,
-                              as_node_count, as_points, as_prior_vector, one_of, positive_int)
+from softprob._checks import FloatArray, IntArray
 
 _RULES = ("grid", "gauss-hermite")
 
@@ -58,7 +57,7 @@ class GaussianClasses:
     shared_covariance: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        means, covs, priors, shared = as_gaussian_classes(self.means, self.covs, self.priors)
+        means, covs, priors, shared = chk.as_gaussian_classes(self.means, self.covs, self.priors)
         object.__setattr__(self, "means", means)
         object.__setattr__(self, "covs", covs)
         object.__setattr__(self, "priors", priors)
@@ -76,21 +75,21 @@ class GaussianClasses:
 
     def sample(self, n: int, rng: np.random.Generator) -> tuple[FloatArray, IntArray]:
         """Draw n joint samples (x, c): c ~ priors, then x ~ N(means[c], covs[c])."""
-        n, rng = positive_int("n", n), as_generator(rng)
+        n, rng = chk.positive_int("n", n), chk.as_generator(rng)
         y = rng.choice(self.n_classes, size=n, p=self.priors)
         return self.sample_given_labels(y, rng), y
 
     def sample_given_labels(self, y: ArrayLike, rng: np.random.Generator) -> FloatArray:
         """Draw x ~ p(x | c = y_i) for each given label (fixed class counts)."""
-        rng = as_generator(rng)
-        y = as_labels("y", y, self.n_classes)
+        rng = chk.as_generator(rng)
+        y = chk.as_labels("y", y, self.n_classes)
         z = rng.standard_normal((y.shape[0], self.dim))
         chols = np.linalg.cholesky(self.covs)
         return self.means[y] + np.einsum("nij,nj->ni", chols[y], z)
 
     def class_log_density(self, x: ArrayLike) -> FloatArray:
         """log p(x | c) for every class: shape (n, K)."""
-        return self._class_log_density(as_points("x", x, self.dim))
+        return self._class_log_density(chk.as_points("x", x, self.dim))
 
     def _class_log_density(self, x: FloatArray) -> FloatArray:
         out = np.stack([kern.gaussian_logpdf(x, self.means[c], self.covs[c])
@@ -126,10 +125,11 @@ class GaussianClasses:
         w = np.vstack([a, b.T])
         return w - w[:, -1:]
 
-    def with_priors(self, priors: ArrayLike) -> "GaussianClasses":
+    def with_priors(self, priors: ArrayLike) -> GaussianClasses:
         """The same class densities with other class priors."""
         covs = self.covs[0] if self.shared_covariance else self.covs
-        return GaussianClasses(self.means, covs, as_prior_vector("priors", priors, self.n_classes))
+        return GaussianClasses(self.means, covs,
+                               chk.as_prior_vector("priors", priors, self.n_classes))
 
     def quadrature(self, n_nodes: int | None = None, *, rule: str = "grid",
                    bounds: tuple[float, float] | None = None,
@@ -181,9 +181,10 @@ class GaussianClasses:
         >>> w_c.shape, round(float(w_c[:, 1] @ grid), 9)           # E[x | A] = 1
         ((2001, 2), 1.0)
         """
-        gh, per_class = one_of("rule", rule, _RULES) == _RULES[1], as_bool("per_class", per_class)
+        gh = chk.one_of("rule", rule, _RULES) == _RULES[1]
+        per_class = chk.as_bool("per_class", per_class)
         default = 40 if gh else {1: 2001, 2: 201}.get(self.dim, 41)
-        n_nodes = as_node_count(n_nodes, default, self.dim, self.n_classes if gh else 1)
+        n_nodes = chk.as_node_count(n_nodes, default, self.dim, self.n_classes if gh else 1)
         if gh:
             x, cw = kern.hermite_mixture(self.means, self.covs, n_nodes)
             weights = cw if per_class else cw @ self.priors
@@ -192,7 +193,7 @@ class GaussianClasses:
                 sd = np.sqrt(np.diagonal(self.covs, axis1=1, axis2=2))
                 lo, hi = float(np.min(self.means - 12 * sd)), float(np.max(self.means + 12 * sd))
             else:
-                lo, hi = as_bounds("bounds", bounds)
+                lo, hi = chk.as_bounds("bounds", bounds)
             x = kern.grid_nodes(lo, hi, n_nodes, self.dim)
             weights = kern.grid_weights(self._class_log_density(x), self.priors, per_class)
             if not np.all(np.isfinite(weights)):
@@ -228,7 +229,7 @@ class GaussianBinary(GaussianClasses):
     def __init__(self, mean_a: ArrayLike, mean_b: ArrayLike, cov_a: ArrayLike | None = None,
                  cov_b: ArrayLike | None = None, prior_a: float = 0.5) -> None:
         # class index 0 is B, 1 is A, so labels match the book's convention (1 = A)
-        super().__init__(*as_gaussian_pair(mean_a, mean_b, cov_a, cov_b, prior_a))
+        super().__init__(*chk.as_gaussian_pair(mean_a, mean_b, cov_a, cov_b, prior_a))
 
     @property
     def prior_a(self) -> float:
@@ -254,11 +255,11 @@ class GaussianBinary(GaussianClasses):
         w = self.softmax_coefficients()
         return w[:, 1] - w[:, 0]
 
-    def with_priors(self, priors: ArrayLike) -> "GaussianBinary":
+    def with_priors(self, priors: ArrayLike) -> GaussianBinary:
         """The same class densities with priors [P(B), P(A)]."""
-        return self.with_prior_a(float(as_prior_vector("priors", priors, 2)[1]))
+        return self.with_prior_a(float(chk.as_prior_vector("priors", priors, 2)[1]))
 
-    def with_prior_a(self, prior_a: float) -> "GaussianBinary":
+    def with_prior_a(self, prior_a: float) -> GaussianBinary:
         """The same class densities with P(A) = prior_a."""
         return GaussianBinary(self.means[1], self.means[0], self.covs[1], self.covs[0], prior_a)
 
@@ -283,7 +284,7 @@ class DiscreteJoint:
     table: FloatArray
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "table", as_joint_table("table", self.table))
+        object.__setattr__(self, "table", chk.as_joint_table("table", self.table))
 
     @property
     def n_classes(self) -> int:
@@ -314,12 +315,12 @@ class DiscreteJoint:
 
     def sample(self, n: int, rng: np.random.Generator) -> tuple[IntArray, IntArray]:
         """Draw n joint samples; returns (x, c), integer arrays of shape (n,)."""
-        n, rng = positive_int("n", n), as_generator(rng)
+        n, rng = chk.positive_int("n", n), chk.as_generator(rng)
         cell = rng.choice(self.table.size, size=n, p=self.table.ravel())
         c, x = np.divmod(cell, self.n_values)
         return x, c
 
-    def with_priors(self, priors: ArrayLike) -> "DiscreteJoint":
+    def with_priors(self, priors: ArrayLike) -> DiscreteJoint:
         """The same p(x|c) with other class priors P(c)."""
-        return DiscreteJoint(self.likelihood() * as_prior_vector("priors", priors,
+        return DiscreteJoint(self.likelihood() * chk.as_prior_vector("priors", priors,
                                                                  self.n_classes)[:, None])

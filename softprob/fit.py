@@ -1,17 +1,15 @@
-"""Fits of linear scores: logistic and softmax regression (maximum likelihood, optional L2), Brier and hinge fits, feature maps.
+"""Linear-score fits: logistic/softmax (max. likelihood, optional L2), Brier, hinge; feature maps.
 
-Logistic and softmax fits minimise the (weighted) mean cross-entropy plus
-an optional penalty :math:`\\frac{\\lambda}{2}\\lVert w\\rVert^2` (``l2`` =
-:math:`\\lambda`; the intercept is not penalised; ``l2 > 0`` is the MAP fit
-under a Gaussian prior) by Newton's method, which converges quadratically.
-Each fit reports its iterations and final gradient norm.
+Logistic and softmax fits minimise the (weighted) mean cross-entropy plus an
+optional penalty :math:`\\frac{\\lambda}{2}\\lVert w\\rVert^2` on the slopes (``l2`` =
+:math:`\\lambda`; the intercept is not penalised; ``l2 > 0`` is the MAP fit under a
+Gaussian prior) by Newton's method, and report iterations and final gradient norm.
 
-When the maximum-likelihood estimate does not exist - separated classes,
-labels of one class only - the fit raises
-:class:`softprob.PerfectSeparationError` instead of returning a number (a
-batch of fits warns and marks the replications); a rank-deficient design
-gives a :class:`softprob.RankDeficiencyWarning`. The tests are exact; see
-``softprob._existence``.
+Where the maximum-likelihood estimate does not exist (separated classes, one class
+only) a fit raises :class:`softprob.PerfectSeparationError` instead of returning a
+number; a batch of fits warns (:class:`softprob.PerfectSeparationWarning`) and marks
+the replications; a rank-deficient design gives :class:`softprob.RankDeficiencyWarning`.
+The tests are exact (``softprob._existence``).
 """
 
 from __future__ import annotations
@@ -22,14 +20,12 @@ from itertools import combinations_with_replacement
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize, sparse
 
+from softprob import _checks as chk
 from softprob import _existence as exist
 from softprob import _kernels as kern
 from softprob import _newton as engine
-from softprob._checks import (FloatArray, as_bool, as_features, as_float_array, as_probabilities,
-                              as_sample_weight, as_targets, non_negative, positive_float,
-                              positive_int, same_length)
+from softprob._checks import FloatArray
 from softprob._newton_batch import fit_batch
 
 
@@ -51,7 +47,7 @@ class FitResult:
     converged : bool
         Whether ``grad_norm`` fell below the tolerance.
     loss : float
-        Final objective: (weighted) mean loss (nats; Brier: probability squared) plus penalty.
+        Final objective: (weighted) mean loss (nats; Brier: probability squared) + penalty.
     """
 
     coef: FloatArray
@@ -71,31 +67,33 @@ class FitResult:
         return kern.sigmoid(z) if z.ndim == 1 else np.exp(kern.log_softmax(z))
 
 
+def _result(s: engine.NewtonState, fit_intercept: bool, tol: float,
+            coef: FloatArray | None = None) -> FitResult:
+    return FitResult(s.theta if coef is None else coef, fit_intercept, s.n_iter, s.grad_norm,
+                     s.grad_norm < tol, s.loss)
+
+
 def _affine(X: ArrayLike, coef: FloatArray, fit_intercept: bool) -> FloatArray:
     """``[1, X] @ coef`` (or ``X @ coef``) without copying X."""
-    x = as_features("X", X, coef.shape[0] - int(fit_intercept))
+    x = chk.as_features("X", X, coef.shape[0] - int(fit_intercept))
     return x @ coef[1:] + coef[0] if fit_intercept else x @ coef
 
 
 def _common(X, y, sample_weight, l2, fit_intercept, tol, max_iter, n_classes=None):
     """Validated (x, targets, w, l2, fit_intercept, tol, max_iter) of a fit."""
-    x = as_features("X", X)
-    t = (as_probabilities("y", y, ndim=1) if n_classes is None
-         else as_targets("y", y, n_classes))
-    same_length(("X", "y"), x, t)
-    return (x, t, as_sample_weight(sample_weight, x.shape[0]), non_negative("l2", l2),
-            as_bool("fit_intercept", fit_intercept), positive_float("tol", tol),
-            positive_int("max_iter", max_iter))
+    x = chk.as_features("X", X)
+    t = (chk.as_probabilities("y", y, ndim=1) if n_classes is None
+         else chk.as_targets("y", y, n_classes))
+    chk.same_length(("X", "y"), x, t)
+    return (x, t, chk.as_sample_weight(sample_weight, x.shape[0]), chk.non_negative("l2", l2),
+            chk.as_bool("fit_intercept", fit_intercept), chk.positive_float("tol", tol),
+            chk.positive_int("max_iter", max_iter))
 
 
-def _penalty(k: int, m: int, l2: float, fit_intercept: bool) -> FloatArray | None:
-    """Per-coefficient penalty of theta (k, m) flattened: l2, 0 on the intercept row."""
-    if l2 == 0:
-        return None
-    pen = np.full((k, m), l2)
-    if fit_intercept:
-        pen[0] = 0.0
-    return pen.ravel()
+def _classes(t: FloatArray, w: FloatArray | None) -> np.ndarray:
+    """Which of B, A has target mass (binary targets t)."""
+    pos = slice(None) if w is None else w > 0
+    return np.array([np.any(t[pos] < 1), np.any(t[pos] > 0)])
 
 
 def fit_logistic(X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = None,
@@ -103,9 +101,9 @@ def fit_logistic(X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None 
                  max_iter: int = 100) -> FitResult:
     r"""Logistic regression by Newton's method (IRLS), optionally weighted and L2-penalised.
 
-    Minimises :math:`\sum_i w_i\ell_i(\beta)/\sum_i w_i + \frac{\lambda}{2}\lVert\beta_{1:}\rVert^2`,
-    :math:`\ell_i = -y_i\log\sigma(z_i) - (1-y_i)\log\sigma(-z_i)`, :math:`z_i = [1, x_i]\beta`.
-    Weights implement prior reweighting (e.g. :math:`w_i = 1/N_{c_i}`, essay step E6).
+    Minimises :math:`\sum_i w_i\ell_i(\beta)/\sum_i w_i + \frac{\lambda}{2}\lVert w\rVert^2`
+    (w: the slopes), :math:`\ell_i = -y_i\log\sigma(z_i) - (1-y_i)\log\sigma(-z_i)`,
+    :math:`z_i = [1, x_i]\beta`. Weights implement prior reweighting (essay step E6).
 
     Parameters
     ----------
@@ -131,7 +129,7 @@ def fit_logistic(X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None 
     Raises
     ------
     PerfectSeparationError
-        With ``l2 = 0`` on separated data; with an intercept on labels of one class only.
+        With ``l2 = 0`` on separated data; with an intercept, on labels of one class.
 
     Examples
     --------
@@ -143,15 +141,14 @@ def fit_logistic(X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None 
     x, t, w, l2, fit_intercept, tol, max_iter = _common(X, y, sample_weight, l2, fit_intercept,
                                                          tol, max_iter)
     xt = engine.transposed_design(x, fit_intercept)
-    pos = slice(None) if w is None else w > 0
-    exist.require_classes(np.array([np.any(t[pos] < 1), np.any(t[pos] > 0)]), fit_intercept)
+    exist.require_classes(_classes(t, w), fit_intercept)
     s, stats = engine.fit_with_subsample_start(
         (xt, t), w, engine.logistic_pass_for,
         partial(engine.logistic_start, fit_intercept=fit_intercept), tol, max_iter,
-        _penalty(xt.shape[0], 1, l2, fit_intercept))
+        engine.penalty_vector(xt.shape[0], 1, l2, fit_intercept))
     if l2 == 0:
         exist.require_mle(xt, t, w, s, stats[0])
-    return FitResult(s.theta, fit_intercept, s.n_iter, s.grad_norm, s.grad_norm < tol, s.loss)
+    return _result(s, fit_intercept, tol)
 
 
 @dataclass(frozen=True)
@@ -187,10 +184,9 @@ def fit_logistic_batch(X: ArrayLike, y: ArrayLike, *, l2: float = 0.0, fit_inter
                        tol: float = 1e-10, max_iter: int = 100) -> BatchFitResult:
     r"""R independent logistic regressions in one vectorised Newton loop.
 
-    Equivalent to :func:`fit_logistic` on each ``(X[r], y[r])`` (same
-    coefficients), with stacked arrays and batched solves instead of a Python
-    loop; replications start from a fit of the first one where that is better.
-    A replication without a finite estimate does not stop the batch: a
+    The same coefficients as :func:`fit_logistic` on each ``(X[r], y[r])``, from
+    stacked arrays and batched solves instead of a Python loop. A replication
+    without a finite estimate does not stop the batch: a
     :class:`softprob.PerfectSeparationWarning` names it and its row is NaN.
 
     Parameters
@@ -215,17 +211,17 @@ def fit_logistic_batch(X: ArrayLike, y: ArrayLike, *, l2: float = 0.0, fit_inter
     >>> res.coef.round(6).tolist()
     [[-0.693147, 1.386294], [-0.693147, 1.386294]]
     """
-    x = as_float_array("X", X, ndim=(2, 3))
+    x = chk.as_float_array("X", X, ndim=(2, 3))
     x = x[:, :, None] if x.ndim == 2 else x
     if x.shape[2] == 0:
         raise ValueError(f"X: has no feature columns (shape {x.shape})")
-    t = as_probabilities("y", y, ndim=2)
+    t = chk.as_probabilities("y", y, ndim=2)
     if t.shape != x.shape[:2]:
         raise ValueError(f"y: expected shape {x.shape[:2]} to match X, got {t.shape}")
-    l2, fit_intercept = non_negative("l2", l2), as_bool("fit_intercept", fit_intercept)
-    tol, max_iter = positive_float("tol", tol), positive_int("max_iter", max_iter)
+    l2, fit_intercept = chk.non_negative("l2", l2), chk.as_bool("fit_intercept", fit_intercept)
+    tol, max_iter = chk.positive_float("tol", tol), chk.positive_int("max_iter", max_iter)
     k = x.shape[2] + int(fit_intercept)
-    pen = _penalty(k, 1, l2, fit_intercept)
+    pen = engine.penalty_vector(k, 1, l2, fit_intercept)
     s = fit_batch(x, t, fit_intercept, tol, max_iter, np.zeros(k) if pen is None else pen)
     bad = exist.batch_separated(x, t, s.coef, s.grad, s.hess, fit_intercept, l2)
     if l2 == 0:
@@ -243,8 +239,8 @@ def fit_softmax(X: ArrayLike, y: ArrayLike, n_classes: int, *,
                 fit_intercept: bool = True, tol: float = 1e-10, max_iter: int = 100) -> FitResult:
     r"""Softmax (multinomial logistic) regression by Newton's method, optionally L2-penalised.
 
-    Class ``n_classes - 1`` is the reference: its column of ``coef`` is fixed
-    at 0, which loses nothing because softmax is invariant to a common shift.
+    Class ``n_classes - 1`` is the reference: its column of ``coef`` is fixed at 0,
+    which loses nothing because softmax is invariant to a common shift.
 
     Parameters
     ----------
@@ -265,7 +261,7 @@ def fit_softmax(X: ArrayLike, y: ArrayLike, n_classes: int, *,
     Raises
     ------
     PerfectSeparationError
-        With ``l2 = 0`` on separated data; with an intercept when a class never occurs.
+        With ``l2 = 0`` on separated data; with an intercept, when a class never occurs.
 
     Examples
     --------
@@ -274,7 +270,7 @@ def fit_softmax(X: ArrayLike, y: ArrayLike, n_classes: int, *,
     >>> fit_softmax(X, y, n_classes=3).predict_proba([[1.0]]).round(4).tolist()
     [[0.25, 0.25, 0.5]]
     """
-    n_classes = positive_int("n_classes", n_classes, minimum=2)
+    n_classes = chk.positive_int("n_classes", n_classes, minimum=2)
     x, t, w, l2, fit_intercept, tol, max_iter = _common(X, y, sample_weight, l2, fit_intercept,
                                                          tol, max_iter, n_classes)
     xt, tt = engine.transposed_design(x, fit_intercept), np.ascontiguousarray(t.T)
@@ -284,11 +280,11 @@ def fit_softmax(X: ArrayLike, y: ArrayLike, n_classes: int, *,
     s, _ = engine.fit_with_subsample_start(
         (xt, tt), w, engine.softmax_pass_for,
         partial(engine.softmax_start, fit_intercept=fit_intercept), tol, max_iter,
-        _penalty(k, n_classes - 1, l2, fit_intercept))
+        engine.penalty_vector(k, n_classes - 1, l2, fit_intercept))
     if l2 == 0:
         exist.require_mle(xt, tt, w, s)
-    beta = np.hstack([s.theta.reshape(k, n_classes - 1), np.zeros((k, 1))])
-    return FitResult(beta, fit_intercept, s.n_iter, s.grad_norm, s.grad_norm < tol, s.loss)
+    return _result(s, fit_intercept, tol, np.hstack([s.theta.reshape(k, n_classes - 1),
+                                                     np.zeros((k, 1))]))
 
 
 def fit_brier(X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = None,
@@ -296,8 +292,8 @@ def fit_brier(X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = N
     r"""Fit :math:`P(A|x) = \sigma([1, x]\beta)` by minimising the (weighted) mean Brier score.
 
     The objective :math:`\sum_i w_i(\sigma(z_i) - y_i)^2/\sum_i w_i` is not convex in
-    :math:`\beta`; each step is a Newton step where the Hessian is positive definite,
-    else a Gauss-Newton step, halved until the loss does not increase.
+    :math:`\beta`: a step is a Newton step where the Hessian is positive definite, else a
+    Gauss-Newton step, halved until the loss does not increase.
 
     Parameters
     ----------
@@ -314,7 +310,7 @@ def fit_brier(X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = N
     Raises
     ------
     PerfectSeparationError
-        On separated data or labels of one class (the infimum 0 is not attained).
+        On separated data or one class (the infimum 0 is not attained).
 
     Examples
     --------
@@ -327,14 +323,14 @@ def fit_brier(X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = N
                                                         tol, max_iter)
     xt = engine.transposed_design(x, fit_intercept)
     w = np.full(t.shape[0], 1.0 / t.shape[0]) if w is None else w / w.sum()
-    exist.require_classes(np.array([np.any(t[w > 0] < 1), np.any(t[w > 0] > 0)]), fit_intercept)
+    exist.require_classes(_classes(t, w), fit_intercept)
     found, complete = exist.separating_direction(*exist.binary_rows(xt, t, w))
     if found:
         raise exist.PerfectSeparationError(exist.separation_message(
             complete, "Brier-score", "collect more data, or use fit_logistic(..., l2=...)"))
     s = engine.newton(partial(engine.brier_pass, xt, t, w), np.zeros(xt.shape[0]), tol,
                       max_iter, convex=False)
-    return FitResult(s.theta, fit_intercept, s.n_iter, s.grad_norm, s.grad_norm < tol, s.loss)
+    return _result(s, fit_intercept, tol)
 
 
 @dataclass(frozen=True)
@@ -369,9 +365,9 @@ def fit_hinge(X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = N
 
     With soft targets :math:`y_i = P(A|x_i)` the objective is the expected hinge loss
     :math:`\sum_i w_i[y_i\max(0, 1 - s_i) + (1 - y_i)\max(0, 1 + s_i)]/\sum_i w_i`,
-    :math:`s_i = [1, x_i]\beta`: piecewise linear and convex, solved as a linear
-    programme (HiGHS). The minimum is exact; a vertex of the optimal set is returned.
-    Its minimiser estimates sign(2 P(A|x) - 1), not a probability.
+    :math:`s_i = [1, x_i]\beta`: piecewise linear and convex, solved exactly as a linear
+    programme (a vertex of the optimal set is returned). Its minimiser estimates
+    sign(2 P(A|x) - 1), not a probability.
 
     Parameters
     ----------
@@ -392,23 +388,10 @@ def fit_hinge(X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = N
     x, t, w, _, fit_intercept, _, _ = _common(X, y, sample_weight, 0.0, fit_intercept, 1.0, 1)
     xd = engine.transposed_design(x, fit_intercept).T
     w = np.full(t.shape[0], 1.0 / t.shape[0]) if w is None else w / w.sum()
-    pos, neg = np.flatnonzero((t > 0) & (w > 0)), np.flatnonzero((t < 1) & (w > 0))
-    n_pos, n_neg, k = pos.size, neg.size, xd.shape[1]
-    # variables [beta (k, free), xi_pos (>= 0), xi_neg (>= 0)]:
-    # xi_pos >= 1 - s  <=>  -s - xi_pos <= -1;   xi_neg >= 1 + s  <=>  s - xi_neg <= -1
-    zeros = sparse.csr_matrix
-    a_ub = sparse.vstack([
-        sparse.hstack([zeros(-xd[pos]), -sparse.identity(n_pos), zeros((n_pos, n_neg))]),
-        sparse.hstack([zeros(xd[neg]), zeros((n_neg, n_pos)), -sparse.identity(n_neg)]),
-    ]).tocsr()
-    cost = np.concatenate([np.zeros(k), w[pos] * t[pos], w[neg] * (1 - t[neg])])
-    sol = optimize.linprog(cost, A_ub=a_ub, b_ub=-np.ones(n_pos + n_neg), method="highs",
-                           bounds=[(None, None)] * k + [(0, None)] * (n_pos + n_neg))
-    if sol.x is None:  # pragma: no cover - the LP is always feasible and bounded
-        raise RuntimeError(f"fit_hinge: the linear programme failed ({sol.message})")
-    beta, s = sol.x[:k], xd @ sol.x[:k]
+    beta, optimal = kern.hinge_lp(xd, t, w)
+    s = xd @ beta
     loss = float(np.sum(w * (t * np.maximum(0, 1 - s) + (1 - t) * np.maximum(0, 1 + s))))
-    return HingeFitResult(beta, fit_intercept, loss, sol.status == 0)
+    return HingeFitResult(beta, fit_intercept, loss, optimal)
 
 
 def polynomial_features(X: ArrayLike, degree: int) -> FloatArray:
@@ -435,8 +418,8 @@ def polynomial_features(X: ArrayLike, degree: int) -> FloatArray:
     >>> polynomial_features([[2.0, 3.0]], degree=2).tolist()
     [[2.0, 3.0, 4.0, 6.0, 9.0]]
     """
-    degree = positive_int("degree", degree)
-    x = as_features("X", X)
+    degree = chk.positive_int("degree", degree)
+    x = chk.as_features("X", X)
     cols = [np.prod(x[:, list(idx)], axis=1)
             for deg in range(1, degree + 1)
             for idx in combinations_with_replacement(range(x.shape[1]), deg)]

@@ -1,4 +1,4 @@
-"""Information quantities: entropy, KL divergence, and the conditional KL and entropy of essay steps E2 and E5.
+"""Information quantities: entropy, KL divergence, conditional KL and entropy (essay E2, E5).
 
 Conventions
 -----------
@@ -56,7 +56,7 @@ def entropy(p: ArrayLike) -> FloatArray:
 
 
 def kl_divergence(p: ArrayLike, q: ArrayLike) -> FloatArray:
-    r"""KL divergence :math:`\mathrm{KL}(p\,\|\,q) = \sum_k p_k\log(p_k/q_k)` of each row; p is the reference.
+    r"""KL divergence :math:`\mathrm{KL}(p\,\|\,q) = \sum_k p_k\log(p_k/q_k)` per row; p: reference.
 
     Terms with :math:`p_k = 0` contribute 0; :math:`p_k > 0 = q_k` gives ``inf``.
 
@@ -87,7 +87,7 @@ def kl_divergence(p: ArrayLike, q: ArrayLike) -> FloatArray:
 
 def conditional_kl(p_true: ArrayLike, y_prob: ArrayLike, *,
                    sample_weight: ArrayLike | None = None) -> float:
-    r"""Conditional KL :math:`\mathbb{E}_{p(x)}\,\mathrm{KL}(P(\cdot|x)\,\|\,f(\cdot|x))` (essay E2).
+    r"""Conditional KL :math:`\mathbb{E}_{p(x)}\mathrm{KL}(P(\cdot|x)\,\|\,f(\cdot|x))` (essay E2).
 
     Rows are points x_i. With x_i drawn from p(x) and no weights this is the
     Monte Carlo estimate; for a discrete x or a quadrature pass ``sample_weight = p(x)``.

@@ -18,17 +18,17 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from softprob import _checks as chk
 from softprob import _kernels as kern
-from softprob._checks import (FloatArray, as_float_array, as_probabilities, as_sample_weight,
-                              as_targets, one_of, same_length)
+from softprob._checks import FloatArray
 
 _REDUCTIONS = ("mean", "sum", "none")
 
 
 def _reduce(loss: FloatArray, sample_weight: ArrayLike | None, reduction: str
             ) -> FloatArray | float:
-    w = as_sample_weight(sample_weight, loss.shape[0])
-    one_of("reduction", reduction, _REDUCTIONS)
+    w = chk.as_sample_weight(sample_weight, loss.shape[0])
+    chk.one_of("reduction", reduction, _REDUCTIONS)
     if reduction == "none":
         return loss
     if reduction == "sum":
@@ -40,9 +40,9 @@ def _reduce(loss: FloatArray, sample_weight: ArrayLike | None, reduction: str
 def _binary(y_true: ArrayLike, model: ArrayLike, name: str, probs: bool
             ) -> tuple[FloatArray, FloatArray]:
     """(targets as rows [B, A], model log-probabilities as rows) of a binary problem."""
-    y = as_probabilities("y_true", y_true, ndim=1)
-    m = (as_probabilities if probs else as_float_array)(name, model, ndim=1)
-    same_length(("y_true", name), y, m)
+    y = chk.as_probabilities("y_true", y_true, ndim=1)
+    m = (chk.as_probabilities if probs else chk.as_float_array)(name, model, ndim=1)
+    chk.same_length(("y_true", name), y, m)
     if probs:
         with np.errstate(divide="ignore"):
             return kern.binary_rows(y), np.stack([np.log1p(-m), np.log(m)], axis=-1)
@@ -50,8 +50,8 @@ def _binary(y_true: ArrayLike, model: ArrayLike, name: str, probs: bool
 
 
 def _categorical(y_true: ArrayLike, model: FloatArray, name: str) -> FloatArray:
-    t = as_targets("y_true", y_true, model.shape[1])
-    same_length(("y_true", name), t, model)
+    t = chk.as_targets("y_true", y_true, model.shape[1])
+    chk.same_length(("y_true", name), t, model)
     return t
 
 
@@ -151,7 +151,7 @@ def categorical_cross_entropy(y_true: ArrayLike, logits: ArrayLike, *,
     >>> round(categorical_cross_entropy([0, 2], [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]), 6)
     1.098612
     """
-    z = as_float_array("logits", logits, ndim=2)
+    z = chk.as_float_array("logits", logits, ndim=2)
     t = _categorical(y_true, z, "logits")
     return _reduce(kern.cross_entropy(t, kern.log_softmax(z)), sample_weight, reduction)
 
@@ -183,7 +183,7 @@ def categorical_cross_entropy_from_probs(y_true: ArrayLike, y_prob: ArrayLike, *
     >>> round(categorical_cross_entropy_from_probs([1], [[0.5, 0.5]]), 6)
     0.693147
     """
-    p = as_probabilities("y_prob", y_prob, ndim=2, rows_sum_to_one=True)
+    p = chk.as_probabilities("y_prob", y_prob, ndim=2, rows_sum_to_one=True)
     t = _categorical(y_true, p, "y_prob")
     with np.errstate(divide="ignore"):
         return _reduce(kern.cross_entropy(t, np.log(p)), sample_weight, reduction)
@@ -217,10 +217,10 @@ def brier_score(y_true: ArrayLike, y_prob: ArrayLike, *,
     >>> round(brier_score([1, 0], [0.8, 0.4]), 6)
     0.1
     """
-    p = as_probabilities("y_prob", y_prob, ndim=(1, 2), rows_sum_to_one=np.ndim(y_prob) == 2)
+    p = chk.as_probabilities("y_prob", y_prob, ndim=(1, 2), rows_sum_to_one=np.ndim(y_prob) == 2)
     if p.ndim == 1:
-        y = as_probabilities("y_true", y_true, ndim=1)
-        same_length(("y_true", "y_prob"), y, p)
+        y = chk.as_probabilities("y_true", y_true, ndim=1)
+        chk.same_length(("y_true", "y_prob"), y, p)
         return float(_reduce((p - y) ** 2, sample_weight, "mean"))
     t = _categorical(y_true, p, "y_prob")
     return float(_reduce(np.sum((p - t) ** 2, axis=1), sample_weight, "mean"))
@@ -250,8 +250,8 @@ def hinge_loss(y_true: ArrayLike, scores: ArrayLike, *,
     >>> hinge_loss([1, 0], [2.0, 0.0])
     0.5
     """
-    y = as_probabilities("y_true", y_true, ndim=1)
-    z = as_float_array("scores", scores, ndim=1)
-    same_length(("y_true", "scores"), y, z)
+    y = chk.as_probabilities("y_true", y_true, ndim=1)
+    z = chk.as_float_array("scores", scores, ndim=1)
+    chk.same_length(("y_true", "scores"), y, z)
     loss = y * np.maximum(0.0, 1.0 - z) + (1.0 - y) * np.maximum(0.0, 1.0 + z)
     return float(_reduce(loss, sample_weight, "mean"))

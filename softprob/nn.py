@@ -1,4 +1,4 @@
-"""A small multilayer perceptron in NumPy and its training: cross-entropy, Adam, L2 penalty (weight decay), early stopping.
+"""A small NumPy MLP and its training (cross-entropy, Adam, L2 weight decay, early stopping).
 
 The network maps x through one or more hidden layers (``tanh`` or ``relu``)
 to logits: one logit of class A for two classes (sigmoid output), or K
@@ -24,10 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from softprob import _checks as chk
 from softprob import _kernels as kern
 from softprob import _mlp
-from softprob._checks import (FloatArray, as_features, as_generator, as_labels, as_mlp_params,
-                              non_negative, one_of, positive_float, positive_int, same_length)
+from softprob._checks import FloatArray
 from softprob.optim import Adam
 
 _ACTIVATIONS = ("tanh", "relu")
@@ -50,8 +50,8 @@ class MLP:
     activation: str = "tanh"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "params", as_mlp_params("params", self.params))
-        one_of("activation", self.activation, _ACTIVATIONS)
+        object.__setattr__(self, "params", chk.as_mlp_params("params", self.params))
+        chk.one_of("activation", self.activation, _ACTIVATIONS)
 
     @property
     def n_features(self) -> int:
@@ -71,7 +71,7 @@ class MLP:
 
     def logits(self, X: ArrayLike) -> FloatArray:
         """Logits at X: shape (n,) (logit of A) for two classes, (n, K) otherwise."""
-        z = _mlp.forward(self.params, self.activation, as_features("X", X, self.n_features))[1]
+        z = _mlp.forward(self.params, self.activation, chk.as_features("X", X, self.n_features))[1]
         return z[:, 0] if self.params[-1].shape[0] == 1 else z
 
     def predict_proba(self, X: ArrayLike) -> FloatArray:
@@ -109,13 +109,13 @@ def init_mlp(n_features: int, n_classes: int, hidden: tuple[int, ...], rng: np.r
     >>> [p.shape for p in net.params], net.n_params
     ([(2, 8), (8,), (8, 3), (3,)], 51)
     """
-    n_features = positive_int("n_features", n_features)
-    n_classes = positive_int("n_classes", n_classes, minimum=2)
+    n_features = chk.positive_int("n_features", n_features)
+    n_classes = chk.positive_int("n_classes", n_classes, minimum=2)
     if not isinstance(hidden, (tuple, list)) or len(hidden) == 0:
         raise ValueError(f"hidden: expected a non-empty tuple of layer widths, got {hidden!r}")
-    widths = [positive_int("hidden", h) for h in hidden]
-    activation = one_of("activation", activation, _ACTIVATIONS)
-    rng = as_generator(rng)
+    widths = [chk.positive_int("hidden", h) for h in hidden]
+    activation = chk.one_of("activation", activation, _ACTIVATIONS)
+    rng = chk.as_generator(rng)
     gain = 1.0 if activation == "tanh" else 2.0
     sizes = [n_features, *widths, 1 if n_classes == 2 else n_classes]
     params: list[FloatArray] = []
@@ -126,8 +126,8 @@ def init_mlp(n_features: int, n_classes: int, hidden: tuple[int, ...], rng: np.r
 
 
 def _labels(model_classes: int, y: ArrayLike, x: FloatArray, name: str = "y") -> FloatArray:
-    labels = as_labels(name, y, model_classes)
-    same_length(("X", name), x, labels)
+    labels = chk.as_labels(name, y, model_classes)
+    chk.same_length(("X", name), x, labels)
     return _mlp.targets(labels, 1 if model_classes == 2 else model_classes)
 
 
@@ -160,13 +160,13 @@ def loss_and_gradient(model: MLP, X: ArrayLike, y: ArrayLike, *,
     >>> net = init_mlp(1, 2, (4,), np.random.default_rng(0))
     >>> X, y = np.array([[0.0], [1.0]]), np.array([0, 1])
     >>> loss, grads = loss_and_gradient(net, X, y)
-    >>> bool(np.isclose(grads[-1][0], np.mean(net.predict_proba(X) - y)))  # output bias: mean(p - y)
+    >>> bool(np.isclose(grads[-1][0], np.mean(net.predict_proba(X) - y)))  # bias: mean(p - y)
     True
     """
     model = _as_mlp(model)
-    x = as_features("X", X, model.n_features)
+    x = chk.as_features("X", X, model.n_features)
     return _mlp.loss_grad(model.params, model.activation, x, _labels(model.n_classes, y, x),
-                          non_negative("l2", l2))
+                          chk.non_negative("l2", l2))
 
 
 def _as_mlp(model: object) -> MLP:
@@ -249,23 +249,23 @@ def train_mlp(X: ArrayLike, y: ArrayLike, n_classes: int, hidden: tuple[int, ...
     >>> bool(res.train_loss[-1] < 0.3 * res.train_loss[0])
     True
     """
-    x = as_features("X", X)
-    rng = as_generator(rng)
+    x = chk.as_features("X", X)
+    rng = chk.as_generator(rng)
     model = init_mlp(x.shape[1], n_classes, hidden, rng, activation=activation)
     t = _labels(model.n_classes, y, x)
-    epochs, l2 = positive_int("epochs", epochs), non_negative("l2", l2)
-    batch = x.shape[0] if batch_size is None else positive_int("batch_size", batch_size)
+    epochs, l2 = chk.positive_int("epochs", epochs), chk.non_negative("l2", l2)
+    batch = x.shape[0] if batch_size is None else chk.positive_int("batch_size", batch_size)
     if patience is not None:
-        patience = positive_int("patience", patience)
+        patience = chk.positive_int("patience", patience)
         if validation is None:
             raise ValueError("patience: early stopping needs a validation split")
     val = None
     if validation is not None:
         if not isinstance(validation, (tuple, list)) or len(validation) != 2:
             raise ValueError("validation: expected a pair (X_val, y_val)")
-        xv = as_features("validation", validation[0], x.shape[1])
+        xv = chk.as_features("validation", validation[0], x.shape[1])
         val = (xv, _labels(model.n_classes, validation[1], xv, "validation"))
-    opt = Adam([p.shape for p in model.params], learning_rate=positive_float("learning_rate",
+    opt = Adam([p.shape for p in model.params], learning_rate=chk.positive_float("learning_rate",
                                                                              learning_rate))
     with kern.single_threaded_blas():
         best, train_hist, val_hist, best_epoch, stopped = _mlp.train(

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from softprob._checks import (FloatArray, as_callable, as_float_array, non_negative,
-                              positive_float, positive_int)
+from softprob import _checks as chk
+from softprob._checks import FloatArray
 
 
 class Adam:
@@ -57,14 +57,15 @@ class Adam:
 
     def __init__(self, shapes: Sequence[tuple[int, ...]], learning_rate: float = 1e-3,
                  beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
-        self.learning_rate = positive_float("learning_rate", learning_rate)
-        self.beta1 = positive_float("beta1", beta1, upper=1.0)
-        self.beta2 = positive_float("beta2", beta2, upper=1.0)
-        self.eps = positive_float("eps", eps)
+        self.learning_rate = chk.positive_float("learning_rate", learning_rate)
+        self.beta1 = chk.positive_float("beta1", beta1, upper=1.0)
+        self.beta2 = chk.positive_float("beta2", beta2, upper=1.0)
+        self.eps = chk.positive_float("eps", eps)
         try:
-            self.shapes = [tuple(positive_int("shapes", d, 0) for d in s) for s in shapes]
+            self.shapes = [tuple(chk.positive_int("shapes", d, 0) for d in s) for s in shapes]
         except (TypeError, ValueError):
-            raise ValueError(f"shapes: expected a sequence of array shapes, got {shapes!r}") from None
+            raise ValueError(f"shapes: expected a sequence of array shapes, got {shapes!r}"
+                             ) from None
         if not self.shapes:
             raise ValueError("shapes: need at least one parameter array")
         self._m = [np.zeros(s) for s in self.shapes]
@@ -76,8 +77,8 @@ class Adam:
         if len(params) != len(self.shapes) or len(grads) != len(self.shapes):
             raise ValueError(f"grads: expected {len(self.shapes)} arrays, got {len(params)} "
                              f"parameters and {len(grads)} gradients")
-        ps = [as_float_array(f"params[{i}]", p, allow_empty=True) for i, p in enumerate(params)]
-        gs = [as_float_array(f"grads[{i}]", g, allow_empty=True) for i, g in enumerate(grads)]
+        ps = [chk.as_float_array(f"params[{i}]", p, allow_empty=True) for i, p in enumerate(params)]
+        gs = [chk.as_float_array(f"grads[{i}]", g, allow_empty=True) for i, g in enumerate(grads)]
         for i, (p, g) in enumerate(zip(ps, gs)):
             if g.shape != self.shapes[i] or p.shape != self.shapes[i]:
                 raise ValueError(f"grads: array {i} has shape {g.shape} (parameter {p.shape}), "
@@ -126,7 +127,8 @@ def _gradient(grad: Gradient, x: FloatArray) -> FloatArray:
     try:
         g = np.asarray(grad(x), dtype=float)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"grad: returned something that is not an array of numbers ({exc})") from None
+        raise ValueError(f"grad: returned something that is not an array of numbers ({exc})"
+                         ) from None
     if g.shape != x.shape:
         raise ValueError(f"grad: returned shape {g.shape}, expected the parameter shape {x.shape}")
     if not np.all(np.isfinite(g)):
@@ -173,12 +175,12 @@ def gradient_descent(grad: Gradient, x0: ArrayLike, step: float, objective: Obje
     >>> res.x.round(8).tolist(), res.converged, res.history[:3].tolist()
     ([3.0, 3.0], True, [18.0, 4.5, 1.125])
     """
-    x = as_float_array("x0", x0).copy()
-    step, tol = positive_float("step", step), non_negative("tol", tol)
-    as_callable("grad", grad)
+    x = chk.as_float_array("x0", x0).copy()
+    step, tol = chk.positive_float("step", step), chk.non_negative("tol", tol)
+    chk.as_callable("grad", grad)
     if objective is not None:
-        as_callable("objective", objective)
-    max_iter = positive_int("max_iter", max_iter)
+        chk.as_callable("objective", objective)
+    max_iter = chk.positive_int("max_iter", max_iter)
     history = [] if objective is None else [_objective(objective, x)]
     g = _gradient(grad, x)
     n_iter = 0

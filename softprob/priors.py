@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from softprob import _checks as chk
 from softprob import _kernels as kern
-from softprob._checks import (FloatArray, as_float_array, as_prior, as_prior_vector,
-                              as_probabilities, positive_float, positive_int)
+from softprob._checks import FloatArray
 
 
 def _log_ratio(logits_ndim: int, prior_from: object, prior_to: object, name: str
@@ -35,7 +35,7 @@ def _log_ratio(logits_ndim: int, prior_from: object, prior_to: object, name: str
                 f"prior vectors: pass prior_from and prior_to as arrays of K class priors "
                 f"summing to 1 (for two classes [P(B), P(A)]); for binary scores of class A pass "
                 f"a 1-D array with scalar priors P(A)")
-        a, b = as_prior("prior_from", prior_from), as_prior("prior_to", prior_to)
+        a, b = chk.as_prior("prior_from", prior_from), chk.as_prior("prior_to", prior_to)
         return (np.log(b) - np.log1p(-b)) - (np.log(a) - np.log1p(-a))
     if np.ndim(prior_from) != np.ndim(prior_to):
         raise ValueError("prior_to: give both priors as floats P(A) (binary scores) or both as "
@@ -44,8 +44,8 @@ def _log_ratio(logits_ndim: int, prior_from: object, prior_to: object, name: str
         raise ValueError(f"{name}: prior vectors need K-class scores of shape (n, K), got a "
                          f"{logits_ndim}-D array; for binary scores of class A pass the priors "
                          f"as floats P(A)")
-    pf = as_prior_vector("prior_from", prior_from)
-    pt = as_prior_vector("prior_to", prior_to, pf.shape[0])
+    pf = chk.as_prior_vector("prior_from", prior_from)
+    pt = chk.as_prior_vector("prior_to", prior_to, pf.shape[0])
     return np.log(pt) - np.log(pf)
 
 
@@ -80,7 +80,7 @@ def shift_logits(logits: ArrayLike, prior_from: float | ArrayLike,
     >>> shift_logits([[0.0, 0.0, 0.0]], [0.5, 0.25, 0.25], [0.25, 0.25, 0.5]).round(6).tolist()
     [[-0.693147, 0.0, 0.693147]]
     """
-    z = as_float_array("logits", logits, ndim=(0, 1, 2), allow_empty=True)
+    z = chk.as_float_array("logits", logits, ndim=(0, 1, 2), allow_empty=True)
     return z + _log_ratio(z.ndim, prior_from, prior_to, "logits")
 
 
@@ -111,8 +111,8 @@ def shift_probabilities(y_prob: ArrayLike, prior_from: float | ArrayLike,
     >>> shift_probabilities([[0.5, 0.5]], [0.5, 0.5], [0.2, 0.8]).round(6).tolist()
     [[0.2, 0.8]]
     """
-    arr = as_probabilities("y_prob", y_prob, ndim=(0, 1, 2), rows_sum_to_one=np.ndim(y_prob) == 2,
-                           allow_empty=True)
+    arr = chk.as_probabilities("y_prob", y_prob, ndim=(0, 1, 2),
+                               rows_sum_to_one=np.ndim(y_prob) == 2, allow_empty=True)
     shift = _log_ratio(arr.ndim, prior_from, prior_to, "y_prob")
     rows = kern.binary_rows(arr) if arr.ndim < 2 else arr
     with np.errstate(divide="ignore"):
@@ -130,7 +130,8 @@ def density_ratio_from_logits(logits: ArrayLike, prior_a: float) -> FloatArray:
 
     For a GAN discriminator trained on :math:`n_\text{data}` real (A) and
     :math:`n_g` generated (B) samples, ``prior_a`` is :math:`n_\text{data}/(n_\text{data}+n_g)`
-    and the result estimates :math:`p_\text{data}(x)/p_g(x) = \frac{D}{1-D}\cdot\frac{n_g}{n_\text{data}}`.
+    and the result estimates
+    :math:`p_\text{data}(x)/p_g(x) = \frac{D}{1-D}\cdot\frac{n_g}{n_\text{data}}`.
 
     Parameters
     ----------
@@ -150,8 +151,8 @@ def density_ratio_from_logits(logits: ArrayLike, prior_a: float) -> FloatArray:
     >>> round(float(density_ratio_from_logits(0.0, prior_a=0.25)), 12)
     3.0
     """
-    z = as_float_array("logits", logits, allow_empty=True)
-    a = as_prior("prior_a", prior_a)
+    z = chk.as_float_array("logits", logits, allow_empty=True)
+    a = chk.as_prior("prior_a", prior_a)
     with np.errstate(over="ignore"):
         return np.exp(z - (np.log(a) - np.log1p(-a)))
 
@@ -161,8 +162,8 @@ def _log_posteriors(y_prob: ArrayLike | None, logits: ArrayLike | None) -> Float
     if (y_prob is None) == (logits is None):
         raise ValueError("y_prob: give exactly one of y_prob and logits")
     if logits is not None:
-        return kern.class_log_probs(as_float_array("logits", logits, ndim=(1, 2)))
-    p = as_probabilities("y_prob", y_prob, ndim=(1, 2), rows_sum_to_one=np.ndim(y_prob) == 2)
+        return kern.class_log_probs(chk.as_float_array("logits", logits, ndim=(1, 2)))
+    p = chk.as_probabilities("y_prob", y_prob, ndim=(1, 2), rows_sum_to_one=np.ndim(y_prob) == 2)
     with np.errstate(divide="ignore"):
         return np.log(kern.binary_rows(p) if p.ndim == 1 else p)
 
@@ -241,11 +242,11 @@ def estimate_target_prior(train_prior: float | ArrayLike, y_prob: ArrayLike | No
         raise ValueError("train_prior: binary scores (1-D) need P(A) as a float; K-class scores "
                          f"(n, K) need a vector of K = {log_p.shape[1]} class priors")
     if binary:
-        a = as_prior("train_prior", train_prior)
+        a = chk.as_prior("train_prior", train_prior)
         log_train = np.log(np.array([1.0 - a, a]))
     else:
-        log_train = np.log(as_prior_vector("train_prior", train_prior, log_p.shape[1]))
-    tol, max_iter = positive_float("tol", tol), positive_int("max_iter", max_iter)
+        log_train = np.log(chk.as_prior_vector("train_prior", train_prior, log_p.shape[1]))
+    tol, max_iter = chk.positive_float("tol", tol), chk.positive_int("max_iter", max_iter)
 
     def corrected(prior: FloatArray) -> FloatArray:
         with np.errstate(divide="ignore"):
@@ -298,18 +299,18 @@ def shifted_fit_covariance(design: ArrayLike, density_a: ArrayLike, density_b: A
     >>> shifted_fit_covariance(one, [1.0], [1.0], prior_a=0.2, coef_balanced=[0.0]).round(6)
     array([[6.25]])
     """
-    x = as_float_array("design", design, ndim=2)
+    x = chk.as_float_array("design", design, ndim=2)
     if not np.all(x[:, 0] == 1.0):
         raise ValueError("design: the first column must be all ones (the intercept)")
     n, k = x.shape
-    qa, qb = (as_float_array(name, q, ndim=1) for name, q in
+    qa, qb = (chk.as_float_array(name, q, ndim=1) for name, q in
               (("density_a", density_a), ("density_b", density_b)))
     for name, q in (("density_a", qa), ("density_b", qb)):
         if q.shape != (n,) or q.min() < 0 or q.sum() <= 0:
             raise ValueError(f"{name}: need {n} non-negative values with a positive sum")
     qa, qb = qa / qa.sum(), qb / qb.sum()
-    pi = as_prior("prior_a", prior_a)
-    beta = as_float_array("coef_balanced", coef_balanced, ndim=1)
+    pi = chk.as_prior("prior_a", prior_a)
+    beta = chk.as_float_array("coef_balanced", coef_balanced, ndim=1)
     if beta.shape != (k,):
         raise ValueError(f"coef_balanced: expected {k} coefficients, got {beta.shape[0]}")
     s = kern.sigmoid(x @ beta)

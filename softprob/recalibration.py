@@ -20,9 +20,9 @@ from functools import partial
 import numpy as np
 from numpy.typing import ArrayLike
 
+from softprob import _checks as chk
 from softprob import _kernels as kern
-from softprob._checks import (FloatArray, as_float_array, as_labels, positive_float,
-                              positive_int, same_length)
+from softprob._checks import FloatArray
 from softprob._existence import check_temperature
 from softprob._newton import newton, temperature_pass
 
@@ -55,7 +55,7 @@ class TemperatureResult:
 
     def logits(self, logits: ArrayLike) -> FloatArray:
         """Recalibrated logits ``logits / T``, same shape."""
-        return as_float_array("logits", logits, ndim=(1, 2)) / self.temperature
+        return chk.as_float_array("logits", logits, ndim=(1, 2)) / self.temperature
 
     def predict_proba(self, logits: ArrayLike) -> FloatArray:
         """Recalibrated probabilities: P(A|x) (n,) for binary logits, rows (n, K) otherwise."""
@@ -99,14 +99,14 @@ def fit_temperature(logits: ArrayLike, y: ArrayLike, *, tol: float = 1e-10,
     >>> round(res.temperature, 4), res.converged
     (1.0685, True)
     """
-    z = as_float_array("logits", logits, ndim=(1, 2))
+    z = chk.as_float_array("logits", logits, ndim=(1, 2))
     n_classes = 2 if z.ndim == 1 else z.shape[1]
     if n_classes < 2:
         raise ValueError(f"logits: need at least 2 classes (columns), got {n_classes}")
     hint = "; for K classes pass logits of shape (n, K)" if z.ndim == 1 else ""
-    labels = as_labels("y", y, n_classes, hint)
-    same_length(("logits", "y"), z, labels)
-    tol, max_iter = positive_float("tol", tol), positive_int("max_iter", max_iter)
+    labels = chk.as_labels("y", y, n_classes, hint)
+    chk.same_length(("logits", "y"), z, labels)
+    tol, max_iter = chk.positive_float("tol", tol), chk.positive_int("max_iter", max_iter)
     rows = np.stack([np.zeros_like(z), z], axis=1) if z.ndim == 1 else z
     check_temperature(rows, labels)
     top = float(np.max(np.abs(rows)))

@@ -55,7 +55,8 @@ def test_logit_inverts_sigmoid(p):
     assert sigmoid(logit(p)) == pytest.approx(p, rel=1e-9)
 
 
-@pytest.mark.parametrize("bad, msg", [([np.nan], "NaN"), ([np.inf], "inf"), ("abc", "expected real numbers")])
+@pytest.mark.parametrize("bad, msg", [([np.nan], "NaN"), ([np.inf], "inf"),
+                                      ("abc", "expected real numbers")])
 def test_bad_logits_raise(bad, msg):
     with pytest.raises(ValueError, match=f"logits: .*{msg}"):
         sigmoid(bad)

@@ -2,10 +2,13 @@ import numpy as np
 import pytest
 from sklearn.calibration import calibration_curve
 
-from softprob.activations import sigmoid, softmax
-from softprob.calibration import (calibrated_ece_approx, calibrated_ece_samples,
-                                  expected_calibration_error, reliability_curve)
-from softprob.recalibration import fit_temperature
+from softprob.activations import sigmoid
+from softprob.calibration import (
+    calibrated_ece_approx,
+    calibrated_ece_samples,
+    expected_calibration_error,
+    reliability_curve,
+)
 
 
 @pytest.mark.parametrize("strategy", ["uniform", "quantile"])
@@ -80,21 +83,26 @@ ROWS = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3]])
 
 @pytest.mark.parametrize("call, msg", [
     (lambda: calibrated_ece_samples([0.5], 0), "rng: expected a numpy.random.Generator"),
-    (lambda: calibrated_ece_samples([1.5], np.random.default_rng(0)), r"y_prob: probabilities must lie"),
+    (lambda: calibrated_ece_samples([1.5], np.random.default_rng(0)),
+     r"y_prob: probabilities must lie"),
     (lambda: calibrated_ece_samples([0.5], np.random.default_rng(0), n_rep=0), "n_rep: must be"),
     (lambda: calibrated_ece_approx(np.ones((2, 2, 2))), "y_prob: expected 1 or 2-D array"),
     (lambda: calibrated_ece_approx([0.5], n_bins=0), "n_bins: must be an integer >= 1"),
     (lambda: reliability_curve([0, 1], [0.5]), "y_prob: has 1 rows but y_true has 2"),
     (lambda: reliability_curve([0, 2], [0.5, 0.5]),
-     r"y_true: labels outside the class set \{0..1\}: \[2\]; y_prob is 1-D .*multiclass='top-label'"),
+     r"y_true: labels outside the class set \{0..1\}: \[2\]; y_prob is 1-D .*'top-label'"),
     (lambda: reliability_curve([0, 1], [0.5, 1.5]), r"y_prob: probabilities must lie in \[0, 1\]"),
     (lambda: reliability_curve([0, 1], [0.5, 0.5], strategy="x"), "strategy: must be one of"),
-    (lambda: reliability_curve([0, 1], ROWS), "multiclass: y_prob has 3 columns.*'top-label'.*'class-wise'"),
-    (lambda: reliability_curve([0, 1], ROWS, multiclass="class-wise"), "label: multiclass='class-wise'"),
+    (lambda: reliability_curve([0, 1], ROWS),
+     "multiclass: y_prob has 3 columns.*'top-label'.*'class-wise'"),
+    (lambda: reliability_curve([0, 1], ROWS, multiclass="class-wise"),
+     "label: multiclass='class-wise'"),
     (lambda: reliability_curve([0, 1], ROWS, multiclass="class-wise", label=3), "label: .*0..2"),
     (lambda: reliability_curve([0, 1], ROWS, multiclass="top-label", label=1), "label: only used"),
-    (lambda: reliability_curve([0, 1], [0.5, 0.5], multiclass="top-label"), "multiclass: y_prob is 1-D"),
-    (lambda: expected_calibration_error([0, 1], ROWS, multiclass="top"), "multiclass: must be one of"),
+    (lambda: reliability_curve([0, 1], [0.5, 0.5], multiclass="top-label"),
+     "multiclass: y_prob is 1-D"),
+    (lambda: expected_calibration_error([0, 1], ROWS, multiclass="top"),
+     "multiclass: must be one of"),
     (lambda: expected_calibration_error([0], [[0.5, 0.6]], multiclass="top-label"),
      "y_prob: each row must sum to 1"),
     (lambda: calibrated_ece_approx(ROWS), "multiclass: y_prob has 3 columns"),
@@ -107,7 +115,7 @@ def test_bad_input(call, msg):
 # --- K classes (issue 17): top-label and class-wise forms, float32 rows ---
 
 def _k_class(n, rng, power=1.0):
-    """Rows from a Dirichlet; labels drawn from rows**power (renormalised): calibrated at power 1."""
+    """Dirichlet rows; labels drawn from rows**power (renormalised): calibrated at power 1."""
     rows = rng.dirichlet(np.full(4, 0.7), size=n)
     truth = rows**power / np.sum(rows**power, axis=1, keepdims=True)
     labels = (rng.uniform(size=(n, 1)) > np.cumsum(truth, axis=1)).sum(axis=1).clip(max=3)

@@ -21,7 +21,8 @@ def test_equal_covariance_posterior_is_exactly_logistic():
     x = np.linspace(-6, 6, 25)
     b0, b1 = prob.logistic_coefficients()
     np.testing.assert_allclose(prob.log_odds(x), b0 + b1 * x, atol=1e-12)
-    ref = np.log(0.9 * norm(2.0, np.sqrt(1.7)).pdf(x)) - np.log(0.1 * norm(-0.5, np.sqrt(1.7)).pdf(x))
+    ref = np.log(0.9 * norm(2.0, np.sqrt(1.7)).pdf(x)) - np.log(0.1 * norm(-0.5,
+                                                                           np.sqrt(1.7)).pdf(x))
     np.testing.assert_allclose(prob.log_odds(x), ref, atol=1e-10)
 
 
@@ -55,7 +56,8 @@ def test_with_prior_keeps_densities():
     prob = GaussianBinary(mean_a=1.0, mean_b=-1.0, prior_a=0.5)
     shifted = prob.with_prior_a(0.1)
     x = np.linspace(-3, 3, 7)
-    np.testing.assert_allclose(shifted.log_odds(x), prob.log_odds(x) + np.log(0.1 / 0.9), atol=1e-12)
+    np.testing.assert_allclose(shifted.log_odds(x), prob.log_odds(x) + np.log(0.1 / 0.9),
+                               atol=1e-12)
 
 
 def test_discrete_joint():
@@ -72,13 +74,15 @@ def test_discrete_joint():
 
 
 @pytest.mark.parametrize("call, msg", [
-    (lambda: GaussianBinary(0.0, 1.0, prior_a=1.0), "prior_a: a class prior must lie strictly between 0 and 1"),
+    (lambda: GaussianBinary(0.0, 1.0, prior_a=1.0),
+     "prior_a: a class prior must lie strictly between 0 and 1"),
     (lambda: GaussianBinary([0.0, 1.0], 1.0), "mean_b: shape"),
     (lambda: GaussianBinary(0.0, 1.0, cov_a=-1.0, cov_b=1.0), "cov_a: must be positive definite"),
     (lambda: GaussianClasses([[0.0], [1.0]], [[1.0]], [0.5, 0.6]), "priors: need 2 class priors"),
     (lambda: GaussianClasses([[0.0], [1.0]], [[1.0, 0.0]], [0.5, 0.5]), "covs: expected shape"),
     (lambda: GaussianBinary(0.0, 1.0).posterior_a(np.zeros((3, 2))), "x: expected 1 feature"),
-    (lambda: GaussianBinary(0.0, 1.0).sample(0, np.random.default_rng()), "n: must be an integer >= 1"),
+    (lambda: GaussianBinary(0.0, 1.0).sample(0, np.random.default_rng()),
+     "n: must be an integer >= 1"),
     (lambda: GaussianBinary(0.0, 1.0).sample(5, 42), "rng: expected a numpy.random.Generator"),
     (lambda: DiscreteJoint([[0.5, 0.6]]), "table: entries must sum to 1"),
     (lambda: DiscreteJoint([[0.5, 0.0], [0.5, 0.0]]), "table: every x needs p"),
@@ -124,12 +128,15 @@ def test_gauss_hermite_integrates_moments_exactly():
     np.testing.assert_allclose(wc2.T @ x2, prob.means, atol=1e-12)
     for c in range(3):
         centred = x2 - prob.means[c]
-        np.testing.assert_allclose((centred * wc2[:, c:c + 1]).T @ centred, prob.covs[c], atol=1e-12)
+        np.testing.assert_allclose((centred * wc2[:, c:c + 1]).T @ centred, prob.covs[c],
+                                   atol=1e-12)
 
 
 def test_default_grid_is_converged_and_gauss_hermite_approaches_it():
     from softprob.information import conditional_kl_from_logits
-    z = lambda x: -0.4 + 1.7 * x                                          # a model's logit
+    def z(x):                                                             # a model's logit
+        return -0.4 + 1.7 * x
+
     kl = {}
     for key, kwargs in [("default", {}), ("fine", dict(n_nodes=40001, bounds=(-20.0, 20.0))),
                         ("gh160", dict(n_nodes=160, rule="gauss-hermite"))]:

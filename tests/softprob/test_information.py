@@ -6,8 +6,13 @@ from hypothesis.extra.numpy import arrays
 from scipy.stats import entropy as scipy_entropy
 
 from softprob.activations import softmax
-from softprob.information import (conditional_entropy, conditional_kl, conditional_kl_from_logits,
-                                  entropy, kl_divergence)
+from softprob.information import (
+    conditional_entropy,
+    conditional_kl,
+    conditional_kl_from_logits,
+    entropy,
+    kl_divergence,
+)
 from softprob.losses import categorical_cross_entropy_from_probs
 
 logits = arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(2, 5)),
@@ -59,7 +64,8 @@ def test_conditional_kl_binary_and_weights():
 
 
 def test_conditional_kl_from_extreme_logits_is_finite():
-    assert conditional_kl_from_logits([0.5], [1e4]) == pytest.approx(0.5 * 1e4 - np.log(2), rel=1e-12)
+    assert conditional_kl_from_logits([0.5], [1e4]) == pytest.approx(0.5 * 1e4 - np.log(2),
+                                                                     rel=1e-12)
     assert np.isfinite(conditional_kl_from_logits([[0.5, 0.5]], [[1e5, -1e5]]))
 
 

@@ -2,13 +2,19 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sklearn.metrics import brier_score_loss, hinge_loss as sk_hinge, log_loss
+from sklearn.metrics import brier_score_loss, log_loss
+from sklearn.metrics import hinge_loss as sk_hinge
 
 from softprob.activations import sigmoid, softmax
 from softprob.information import conditional_entropy, conditional_kl_from_logits
-from softprob.losses import (binary_cross_entropy, binary_cross_entropy_from_probs, brier_score,
-                             categorical_cross_entropy, categorical_cross_entropy_from_probs,
-                             hinge_loss)
+from softprob.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_from_probs,
+    brier_score,
+    categorical_cross_entropy,
+    categorical_cross_entropy_from_probs,
+    hinge_loss,
+)
 
 rng = np.random.default_rng(1)
 Y = rng.integers(0, 2, 200)
@@ -67,7 +73,8 @@ def test_brier_and_hinge_match_sklearn():
 
 @pytest.mark.parametrize("call, msg", [
     (lambda: binary_cross_entropy([1, 0], [0.0]), "logits: has 1 rows but y_true has 2"),
-    (lambda: binary_cross_entropy([2, 0], [0.0, 0.0]), r"y_true: probabilities must lie in \[0, 1\]"),
+    (lambda: binary_cross_entropy([2, 0], [0.0, 0.0]),
+     r"y_true: probabilities must lie in \[0, 1\]"),
     (lambda: binary_cross_entropy([1, 0], [np.nan, 0.0]), "logits: contains NaN"),
     (lambda: binary_cross_entropy([1, 0], [0.0, 0.0], sample_weight=[1, -1]),
      "sample_weight: weights must be >= 0"),
@@ -75,10 +82,13 @@ def test_brier_and_hinge_match_sklearn():
      "sample_weight: all weights are 0"),
     (lambda: binary_cross_entropy([], []), "y_true: is empty"),
     (lambda: binary_cross_entropy([1], [0.0], reduction="max"), "reduction: must be"),
-    (lambda: categorical_cross_entropy([0, 3], np.zeros((2, 3))), r"y_true: labels outside the class set \{0..2\}: \[3\]"),
-    (lambda: categorical_cross_entropy([0.5, 1], np.zeros((2, 3))), "y_true: labels must be whole numbers"),
+    (lambda: categorical_cross_entropy([0, 3], np.zeros((2, 3))),
+     r"y_true: labels outside the class set \{0..2\}: \[3\]"),
+    (lambda: categorical_cross_entropy([0.5, 1], np.zeros((2, 3))),
+     "y_true: labels must be whole numbers"),
     (lambda: categorical_cross_entropy([0], np.zeros(3)), "logits: expected 2-D array"),
-    (lambda: categorical_cross_entropy_from_probs([0], [[0.7, 0.7]]), "y_prob: each row must sum to 1"),
+    (lambda: categorical_cross_entropy_from_probs([0], [[0.7, 0.7]]),
+     "y_prob: each row must sum to 1"),
     (lambda: brier_score([1], [1.2]), r"y_prob: probabilities must lie in \[0, 1\]"),
 ])
 def test_bad_input_raises_value_error_naming_the_argument(call, msg):

@@ -49,8 +49,10 @@ def test_zero_gradient_start_stops_at_once(x0):
 @pytest.mark.parametrize("call, msg", [
     (lambda: gradient_descent(lambda x: x, [1.0], 0.0), "step: must be a finite number > 0"),
     (lambda: gradient_descent(lambda x: x, [np.nan], 0.1), "x0: contains NaN"),
-    (lambda: gradient_descent(lambda x: x, [1.0], 0.1, tol=-1.0), "tol: must be a finite number >= 0"),
-    (lambda: gradient_descent(lambda x: x, [1.0], 0.1, max_iter=0), "max_iter: must be an integer >= 1"),
+    (lambda: gradient_descent(lambda x: x, [1.0], 0.1, tol=-1.0),
+     "tol: must be a finite number >= 0"),
+    (lambda: gradient_descent(lambda x: x, [1.0], 0.1, max_iter=0),
+     "max_iter: must be an integer >= 1"),
     (lambda: gradient_descent(lambda x: x[:1], [1.0, 2.0], 0.1), r"grad: returned shape \(1,\)"),
     (lambda: gradient_descent(lambda x: x * np.inf, [1.0], 0.1), "grad: returned a non-finite"),
     (lambda: gradient_descent("not callable", [1.0], 0.1), "grad: must be callable"),
@@ -72,7 +74,8 @@ def test_adam_first_step_has_length_learning_rate():
     (lambda: Adam([]), "shapes: need at least one"),
     (lambda: Adam([(2,)]).step([np.zeros(2)], [np.zeros(3)]), r"grads: array 0 has shape \(3,\)"),
     (lambda: Adam([(2, 1.5)]), "shapes: expected a sequence of array shapes"),
-    (lambda: Adam([(2,)]).step([np.zeros(2)], [np.array([np.nan, 0.0])]), "grads\\[0\\]: contains NaN"),
+    (lambda: Adam([(2,)]).step([np.zeros(2)], [np.array([np.nan, 0.0])]),
+     "grads\\[0\\]: contains NaN"),
     (lambda: Adam([(2,)]).step([np.zeros(2)], []), "grads: expected 1 arrays"),
 ])
 def test_adam_bad_input(call, msg):

@@ -4,11 +4,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from softprob.activations import sigmoid, softmax
 from softprob.data import GaussianBinary, GaussianClasses
 from softprob.fit import fit_logistic
-from softprob.activations import sigmoid, softmax
-from softprob.priors import (density_ratio_from_logits, estimate_target_prior, shift_logits,
-                             shift_probabilities, shifted_fit_covariance)
+from softprob.priors import (
+    density_ratio_from_logits,
+    estimate_target_prior,
+    shift_logits,
+    shift_probabilities,
+    shifted_fit_covariance,
+)
 
 
 def test_shift_logit_is_bayes_rule_for_a_prior_change():
@@ -57,7 +62,8 @@ def _mixture_se(train: GaussianBinary, target_prior: float, n: int) -> float:
     return 1.0 / np.sqrt(n * info)
 
 
-@pytest.mark.parametrize("train_prior, target_prior", [(0.5, 0.1), (0.3, 0.5), (0.5, 0.85), (0.9, 0.2)])
+@pytest.mark.parametrize("train_prior, target_prior", [(0.5, 0.1), (0.3, 0.5), (0.5, 0.85), (0.9,
+                                                                                             0.2)])
 def test_em_recovers_a_known_prior_within_clt_tolerance(train_prior, target_prior):
     train = GaussianBinary(mean_a=1.0, mean_b=-1.0, prior_a=train_prior)
     n = 5000
@@ -124,7 +130,8 @@ def test_em_output_is_a_distribution_and_a_fixed_point(z, train_prior):
     (lambda: estimate_target_prior(0.5, [1.2]), "y_prob: probabilities must lie in"),
     (lambda: estimate_target_prior([0.5, 0.5], [[0.2, 0.7]]), "y_prob: each row must sum to 1"),
     (lambda: estimate_target_prior(1.0, logits=[0.0]), "train_prior: a class prior"),
-    (lambda: estimate_target_prior([0.5, 0.5], [[0.2, 0.3, 0.5]]), "train_prior: need 3 class priors"),
+    (lambda: estimate_target_prior([0.5, 0.5], [[0.2, 0.3, 0.5]]),
+     "train_prior: need 3 class priors"),
     (lambda: estimate_target_prior(0.5, logits=[np.inf]), "logits: contains inf"),
     (lambda: estimate_target_prior(0.5, logits=[0.0], tol=0.0), "tol: must be a finite number"),
     (lambda: estimate_target_prior(0.5, logits=[0.0], max_iter=0), "max_iter: must be an integer"),
@@ -152,7 +159,7 @@ def test_shifted_fit_covariance_matches_simulation():
     theta_bal = prob.with_prior_a(0.5).logistic_coefficients()
     sigma = shifted_fit_covariance(design, dens[:, 1], dens[:, 0], 0.05, theta_bal)
     n, reps, rng = 4000, 300, np.random.default_rng(8)
-    quad = []                                   # N * delta' Sigma^{-1} delta ~ chi^2_2 asymptotically
+    quad = []                           # N * delta' Sigma^{-1} delta ~ chi^2_2 asymptotically
     for _ in range(reps):
         x, y = prob.sample(n, rng)
         n_a = y.sum()
@@ -165,11 +172,16 @@ def test_shifted_fit_covariance_matches_simulation():
 
 
 @pytest.mark.parametrize("call, msg", [
-    (lambda: shifted_fit_covariance([[2.0, 1.0]], [1.0], [1.0], 0.5, [0.0, 0.0]), "design: the first column"),
-    (lambda: shifted_fit_covariance([[1.0, 1.0]], [-1.0], [1.0], 0.5, [0.0, 0.0]), "density_a: need 1 non-negative"),
-    (lambda: shifted_fit_covariance([[1.0, 1.0]], [1.0], [1.0, 2.0], 0.5, [0.0, 0.0]), "density_b: need 1"),
-    (lambda: shifted_fit_covariance([[1.0, 1.0]], [1.0], [1.0], 1.5, [0.0, 0.0]), "prior_a: a class prior"),
-    (lambda: shifted_fit_covariance([[1.0, 1.0]], [1.0], [1.0], 0.5, [0.0]), "coef_balanced: expected 2"),
+    (lambda: shifted_fit_covariance([[2.0, 1.0]], [1.0], [1.0], 0.5, [0.0, 0.0]),
+     "design: the first column"),
+    (lambda: shifted_fit_covariance([[1.0, 1.0]], [-1.0], [1.0], 0.5, [0.0, 0.0]),
+     "density_a: need 1 non-negative"),
+    (lambda: shifted_fit_covariance([[1.0, 1.0]], [1.0], [1.0, 2.0], 0.5, [0.0, 0.0]),
+     "density_b: need 1"),
+    (lambda: shifted_fit_covariance([[1.0, 1.0]], [1.0], [1.0], 1.5, [0.0, 0.0]),
+     "prior_a: a class prior"),
+    (lambda: shifted_fit_covariance([[1.0, 1.0]], [1.0], [1.0], 0.5, [0.0]),
+     "coef_balanced: expected 2"),
 ])
 def test_shifted_fit_covariance_bad_input(call, msg):
     with pytest.raises(ValueError, match=msg):

@@ -50,7 +50,8 @@ def test_separated_validation_set_raises():
         fit_temperature([[2.0, 0.0, 1.0], [0.0, 1.0, -1.0]], [0, 1])
     with pytest.raises(PerfectSeparationError, match="no information"):   # minimiser at T = inf
         fit_temperature([4.0, -4.0, 4.0, -4.0], [1, 0, 0, 1])
-    with pytest.raises(PerfectSeparationError, match="no information"):   # logits point the wrong way
+    with pytest.raises(PerfectSeparationError,
+                       match="no information"):  # logits point the wrong way
         fit_temperature([4.0, -4.0, 1.0, -1.0], [0, 1, 1, 0])
 
 
@@ -65,7 +66,8 @@ def test_extreme_logits_give_a_finite_temperature():
 
 @pytest.mark.parametrize("call, msg", [
     (lambda: fit_temperature([np.nan], [1]), "logits: contains NaN"),
-    (lambda: fit_temperature([1.0, 2.0], [0, 2]), r"y: labels outside .*for K classes pass logits of shape"),
+    (lambda: fit_temperature([1.0, 2.0], [0, 2]),
+     r"y: labels outside .*for K classes pass logits of shape"),
     (lambda: fit_temperature([[1.0], [2.0]], [0, 0]), "logits: need at least 2 classes"),
     (lambda: fit_temperature([1.0, 2.0], [0]), "y: has 1 rows but logits has 2"),
     (lambda: fit_temperature([1.0, -2.0], [0, 1], tol=-1), "tol: must be"),
