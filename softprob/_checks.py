@@ -50,6 +50,11 @@ def as_float_array(name: str, x: ArrayLike, ndim: int | tuple[int, ...] | None =
     return arr
 
 
+def ndim(name: str, x: object) -> int:
+    """Number of dimensions of ``x`` as an array, raising a named ValueError if it is not one."""
+    return _raw(name, x).ndim
+
+
 def rows_tolerance(dtype: np.dtype, n_classes: int) -> float:
     """How far from 1 a row of probabilities may sum: 1e-8, or more for low-precision dtypes.
 
@@ -61,13 +66,18 @@ def rows_tolerance(dtype: np.dtype, n_classes: int) -> float:
 
 
 def as_probabilities(name: str, p: ArrayLike, ndim: int | tuple[int, ...] | None = None,
-                     rows_sum_to_one: bool = False, allow_empty: bool = False) -> FloatArray:
-    """Return ``p`` as a float array with every entry in [0, 1] (rows summing to 1 if asked)."""
+                     rows_sum_to_one: bool | str = False, allow_empty: bool = False) -> FloatArray:
+    """Return ``p`` as a float array with every entry in [0, 1].
+
+    ``rows_sum_to_one``: True, or ``"2d"`` for "if the array is 2-D" (probability rows).
+    """
     raw = _raw(name, p)
     arr = as_float_array(name, raw, ndim, allow_empty)
     if arr.size and (arr.min() < 0.0 or arr.max() > 1.0):
         raise ValueError(f"{name}: probabilities must lie in [0, 1], "
                          f"got values in [{arr.min():.6g}, {arr.max():.6g}]")
+    if rows_sum_to_one == "2d":
+        rows_sum_to_one = arr.ndim == 2
     if rows_sum_to_one and arr.size:
         worst = float(np.max(np.abs(arr.sum(axis=-1) - 1.0)))
         tol = rows_tolerance(raw.dtype, arr.shape[-1])

@@ -64,8 +64,11 @@ def logsumexp(z: FloatArray, axis: int = -1) -> FloatArray:
 
 
 def log_softmax(z: FloatArray, axis: int = -1) -> FloatArray:
-    """z - logsumexp(z) along ``axis``."""
-    return z - np.expand_dims(logsumexp(z, axis=axis), axis)
+    """(z - max) - log sum exp(z - max) along ``axis``: no cancellation at large |z|."""
+    m = np.max(z, axis=axis, keepdims=True)
+    shifted = z - np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(divide="ignore"):
+        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def binary_log_probs(z: FloatArray) -> FloatArray:
@@ -104,7 +107,12 @@ def kl_rows(p: FloatArray, log_q: FloatArray) -> FloatArray:
 
 
 def weighted_mean(values: FloatArray, w: FloatArray | None) -> float:
-    """sum(w v) / sum(w) (the plain mean when w is None), rescaled if the sum overflows."""
+    """sum(w v) / sum(w) over w > 0 (the plain mean when w is None), rescaled if it overflows.
+
+    Samples of weight 0 do not count, even where their value is inf.
+    """
+    if w is not None and not np.all(w > 0):
+        values, w = values[w > 0], w[w > 0]
     with np.errstate(over="ignore", invalid="ignore"):
         out = float(np.mean(values)) if w is None else float(np.sum(w * values) / np.sum(w))
     if np.isinf(out) and np.all(np.isfinite(values)):

@@ -80,7 +80,7 @@ def logit(p: ArrayLike) -> FloatArray:
     >>> round(float(logit(0.75)), 12)
     1.098612288668
     """
-    p = as_probabilities("p", p)
+    p = as_probabilities("p", p, allow_empty=True)
     with np.errstate(divide="ignore"):
         return np.log(p) - np.log1p(-p)
 

@@ -40,7 +40,7 @@ def _bin_ids(p: FloatArray, n_bins: int, strategy: str) -> np.ndarray:
 
 def _scores(y_prob: ArrayLike, multiclass: str | None) -> FloatArray:
     """Validated binary scores (n,) or probability rows (n, K), with ``multiclass`` to match."""
-    p = chk.as_probabilities("y_prob", y_prob, ndim=(1, 2), rows_sum_to_one=np.ndim(y_prob) == 2)
+    p = chk.as_probabilities("y_prob", y_prob, ndim=(1, 2), rows_sum_to_one="2d")
     if p.ndim == 1 and multiclass is not None:
         raise ValueError(f"multiclass: y_prob is 1-D (binary scores P(A)); pass multiclass=None, "
                          f"or probability rows (n, K) for {multiclass!r}")

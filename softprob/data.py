@@ -197,7 +197,8 @@ class GaussianClasses:
             x = kern.grid_nodes(lo, hi, n_nodes, self.dim)
             weights = kern.grid_weights(self._class_log_density(x), self.priors, per_class)
             if not np.all(np.isfinite(weights)):
-                raise ValueError("bounds: the grid misses the mass of a class; widen the bounds")
+                raise ValueError("bounds, n_nodes: the grid misses the mass of a class (its "
+                                 "weights underflow to 0); use more nodes or other bounds")
         return (x[:, 0] if self.dim == 1 else x), weights
 
 
@@ -248,7 +249,8 @@ class GaussianBinary(GaussianClasses):
     def density_ratio(self, x: ArrayLike) -> FloatArray:
         """p(x | A) / p(x | B): shape (n,) (the GAN's p_data / p_g when A is data)."""
         ld = self.class_log_density(x)
-        return np.exp(ld[:, 1] - ld[:, 0])
+        with np.errstate(over="ignore"):            # beyond 1e308 the ratio is inf
+            return np.exp(ld[:, 1] - ld[:, 0])
 
     def logistic_coefficients(self) -> FloatArray:
         """Exact [intercept, w_1..w_d] with logit P(A|x) = intercept + w @ x (equal covariances)."""

@@ -23,7 +23,7 @@ from softprob._checks import FloatArray, as_float_array, as_probabilities, as_sa
 
 def _as_rows(name: str, p: ArrayLike) -> FloatArray:
     """Binary (n,) probabilities of A become (n, 2) rows [P(B), P(A)]."""
-    arr = as_probabilities(name, p, ndim=(1, 2), rows_sum_to_one=np.ndim(p) == 2)
+    arr = as_probabilities(name, p, ndim=(1, 2), rows_sum_to_one="2d")
     return kern.binary_rows(arr) if arr.ndim == 1 else arr
 
 
@@ -146,11 +146,11 @@ def conditional_kl_from_logits(p_true: ArrayLike, logits: ArrayLike, *,
     """
     pr = _as_rows("p_true", p_true)
     z = as_float_array("logits", logits, ndim=(1, 2))
-    if z.ndim != np.ndim(p_true) or kern.class_log_probs(z[:1]).shape[1:] != pr.shape[1:] \
-            or z.shape[0] != pr.shape[0]:
+    log_q = kern.class_log_probs(z)
+    if log_q.shape != pr.shape:
         raise ValueError(f"logits: shape {z.shape} does not match p_true's shape "
-                         f"{np.shape(p_true)}")
-    return _mean(kern.kl_rows(pr, kern.class_log_probs(z)), sample_weight)
+                         f"(binary: both 1-D; K classes: both (n, K))")
+    return _mean(kern.kl_rows(pr, log_q), sample_weight)
 
 
 def conditional_entropy(p_true: ArrayLike, *, sample_weight: ArrayLike | None = None) -> float:
@@ -177,4 +177,6 @@ def conditional_entropy(p_true: ArrayLike, *, sample_weight: ArrayLike | None = 
     >>> round(conditional_entropy([0.5, 1.0]), 6)
     0.346574
     """
-    return _mean(entropy(p_true), sample_weight)
+    rows = _as_rows("p_true", p_true)
+    with np.errstate(divide="ignore"):
+        return _mean(0.0 + kern.cross_entropy(rows, np.log(rows)), sample_weight)

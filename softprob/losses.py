@@ -217,7 +217,7 @@ def brier_score(y_true: ArrayLike, y_prob: ArrayLike, *,
     >>> round(brier_score([1, 0], [0.8, 0.4]), 6)
     0.1
     """
-    p = chk.as_probabilities("y_prob", y_prob, ndim=(1, 2), rows_sum_to_one=np.ndim(y_prob) == 2)
+    p = chk.as_probabilities("y_prob", y_prob, ndim=(1, 2), rows_sum_to_one="2d")
     if p.ndim == 1:
         y = chk.as_probabilities("y_true", y_true, ndim=1)
         chk.same_length(("y_true", "y_prob"), y, p)

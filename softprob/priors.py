@@ -27,7 +27,8 @@ def _log_ratio(logits_ndim: int, prior_from: object, prior_to: object, name: str
     Scalars P(A) go with binary logits (a scalar or 1-D array); prior vectors
     go with (n, K) logits. Mixing them raises and says what to pass.
     """
-    scalars = np.ndim(prior_from) == 0 and np.ndim(prior_to) == 0
+    dims = chk.ndim("prior_from", prior_from), chk.ndim("prior_to", prior_to)
+    scalars = dims == (0, 0)
     if scalars:
         if logits_ndim == 2:
             raise ValueError(
@@ -37,7 +38,7 @@ def _log_ratio(logits_ndim: int, prior_from: object, prior_to: object, name: str
                 f"a 1-D array with scalar priors P(A)")
         a, b = chk.as_prior("prior_from", prior_from), chk.as_prior("prior_to", prior_to)
         return (np.log(b) - np.log1p(-b)) - (np.log(a) - np.log1p(-a))
-    if np.ndim(prior_from) != np.ndim(prior_to):
+    if dims[0] != dims[1]:
         raise ValueError("prior_to: give both priors as floats P(A) (binary scores) or both as "
                          "vectors of K class priors ((n, K) scores)")
     if logits_ndim != 2:
@@ -112,7 +113,7 @@ def shift_probabilities(y_prob: ArrayLike, prior_from: float | ArrayLike,
     [[0.2, 0.8]]
     """
     arr = chk.as_probabilities("y_prob", y_prob, ndim=(0, 1, 2),
-                               rows_sum_to_one=np.ndim(y_prob) == 2, allow_empty=True)
+                               rows_sum_to_one="2d", allow_empty=True)
     shift = _log_ratio(arr.ndim, prior_from, prior_to, "y_prob")
     rows = kern.binary_rows(arr) if arr.ndim < 2 else arr
     with np.errstate(divide="ignore"):
@@ -163,7 +164,7 @@ def _log_posteriors(y_prob: ArrayLike | None, logits: ArrayLike | None) -> Float
         raise ValueError("y_prob: give exactly one of y_prob and logits")
     if logits is not None:
         return kern.class_log_probs(chk.as_float_array("logits", logits, ndim=(1, 2)))
-    p = chk.as_probabilities("y_prob", y_prob, ndim=(1, 2), rows_sum_to_one=np.ndim(y_prob) == 2)
+    p = chk.as_probabilities("y_prob", y_prob, ndim=(1, 2), rows_sum_to_one="2d")
     with np.errstate(divide="ignore"):
         return np.log(kern.binary_rows(p) if p.ndim == 1 else p)
 
@@ -237,8 +238,9 @@ def estimate_target_prior(train_prior: float | ArrayLike, y_prob: ArrayLike | No
     (0.794, True)
     """
     log_p = _log_posteriors(y_prob, logits)
-    binary = np.ndim(y_prob if logits is None else logits) == 1
-    if binary != (np.ndim(train_prior) == 0):
+    binary = log_p.shape[1] == 2 and (chk.ndim("y_prob", y_prob) if logits is None
+                                       else chk.ndim("logits", logits)) == 1
+    if binary != (chk.ndim("train_prior", train_prior) == 0):
         raise ValueError("train_prior: binary scores (1-D) need P(A) as a float; K-class scores "
                          f"(n, K) need a vector of K = {log_p.shape[1]} class priors")
     if binary:

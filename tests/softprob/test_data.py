@@ -1,5 +1,9 @@
 import numpy as np
 import pytest
+from contracts import arbitrary, check, floats, labels, matrices, no_nan, sizes, vectors
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from scipy.stats import multivariate_normal, norm
 
 from softprob.data import DiscreteJoint, GaussianBinary, GaussianClasses
@@ -154,8 +158,128 @@ def test_default_grid_is_converged_and_gauss_hermite_approaches_it():
     (lambda: GaussianClasses(means=np.zeros((2, 3)), covs=np.eye(3), priors=[0.5, 0.5])
      .quadrature(1000, rule="gauss-hermite"), "n_nodes: 1000 per dimension"),
     (lambda: BIN.quadrature(per_class=1), "per_class: must be True or False"),
-    (lambda: BIN.quadrature(11, rule="grid", bounds=(1e3, 1e3 + 1)), "bounds: the grid misses"),
+    (lambda: BIN.quadrature(11, rule="grid", bounds=(1e3, 1e3 + 1)),
+     "bounds, n_nodes: the grid misses"),
 ])
 def test_quadrature_bad_input(call, msg):
     with pytest.raises(ValueError, match=msg):
         call()
+
+
+# --- contracts ---
+
+@st.composite
+def gaussian_problems(draw):
+    k, d = draw(st.integers(2, 4)), draw(st.integers(1, 2))
+    means = draw(matrices(k, d, st.floats(-5, 5)))
+    a = draw(hnp.arrays(np.float64, (k, d, d), elements=st.floats(-2, 2)))
+    covs = a @ a.transpose(0, 2, 1) + 0.1 * np.eye(d)
+    raw = draw(vectors(k, st.floats(0.05, 1.0)))
+    priors = raw / raw.sum()
+    if draw(st.booleans()):
+        return GaussianClasses(means, covs[0] if draw(st.booleans()) else covs, priors)
+    return GaussianBinary(means[1], means[0], covs[1], covs[0], float(priors[1] / priors[:2].sum()))
+
+
+METHOD_NAMES = {"x", "y", "n", "rng", "priors", "prior_a", "n_nodes", "rule", "bounds",
+                "per_class", "covs"}
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_problem_constructors(data):
+    names = {"means", "covs", "priors", "mean_a", "mean_b", "cov_a", "cov_b", "prior_a", "table"}
+    kind = data.draw(st.sampled_from(["classes", "binary", "joint"]))
+    if kind == "classes":
+        args = [data.draw(arbitrary(2)), data.draw(arbitrary(3)), data.draw(arbitrary(1))]
+        prob, _ = check(GaussianClasses, *args, names=names)
+    elif kind == "binary":
+        args = [data.draw(arbitrary(1)) for _ in range(4)] + [data.draw(arbitrary(0))]
+        prob, _ = check(GaussianBinary, *args, names=names)
+    else:
+        prob, _ = check(DiscreteJoint, data.draw(arbitrary(2)), names=names)
+    if prob is not None:
+        no_nan(prob.priors)
+
+
+@pytest.mark.contract
+@pytest.mark.parametrize("method", ["class_log_density", "log_joint", "marginal_density",
+                                    "posterior", "log_odds", "posterior_a", "density_ratio"])
+@given(data=st.data())
+def test_contract_problem_densities(method, data):
+    prob = data.draw(gaussian_problems())
+    if method in ("log_odds", "posterior_a", "density_ratio") and \
+            not isinstance(prob, GaussianBinary):
+        prob = GaussianBinary(prob.means[1], prob.means[0], prob.covs[1], prob.covs[0], 0.5)
+    valid = data.draw(st.booleans())
+    x = data.draw(matrices(data.draw(sizes()), prob.dim, floats(-1e3, 1e3)) if valid
+                  else arbitrary(2))
+    out, err = check(getattr(prob, method), x, names=METHOD_NAMES)
+    if valid:
+        assert err is None
+    if err is None:
+        no_nan(out)
+        if method == "posterior":
+            np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-12)
+
+
+@pytest.mark.contract
+@pytest.mark.parametrize("method", ["sample", "sample_given_labels", "with_priors", "quadrature",
+                                    "softmax_coefficients"])
+@given(data=st.data())
+def test_contract_problem_methods(method, data):
+    prob = data.draw(gaussian_problems())
+    rng = np.random.default_rng(0)
+    valid = data.draw(st.booleans())
+    if method == "sample":
+        args = (data.draw(sizes(1, 50)), rng) if valid else (data.draw(arbitrary(0)),
+                                                              data.draw(st.sampled_from([rng, 1])))
+    elif method == "sample_given_labels":
+        args = (data.draw(labels(data.draw(sizes()), prob.n_classes)), rng) if valid \
+            else (data.draw(arbitrary(1)), rng)
+    elif method == "with_priors":
+        raw = data.draw(vectors(prob.n_classes, st.floats(0.05, 1.0)))
+        args = (raw / raw.sum(),) if valid else (data.draw(arbitrary(1)),)
+    elif method == "quadrature":
+        rule = data.draw(st.sampled_from(["grid", "gauss-hermite"]))
+        kw = dict(n_nodes=data.draw(st.integers(2, 60) if rule == "gauss-hermite" else
+                                    st.integers(101, 400)),
+                  rule=rule, per_class=data.draw(st.booleans()))
+        args = ()
+        if not valid:
+            kw = data.draw(st.fixed_dictionaries({}, optional={
+                "n_nodes": st.one_of(st.integers(-2, 10**4), arbitrary(0)),
+                "rule": st.text(max_size=5), "bounds": arbitrary(1), "per_class": arbitrary(0)}))
+    else:
+        args = ()
+    out, err = check(getattr(prob, method), *args, names=METHOD_NAMES,
+                     **(kw if method == "quadrature" else {}))
+    if valid and method != "softmax_coefficients":
+        assert err is None
+    if err is None:
+        no_nan(out if method != "with_priors" else out.priors)
+        if method == "quadrature":
+            np.testing.assert_allclose(np.sum(out[1], axis=0), 1.0, rtol=1e-9)
+
+
+@pytest.mark.contract
+@pytest.mark.parametrize("method", ["marginal", "posterior", "likelihood", "sample", "with_priors"])
+@given(data=st.data())
+def test_contract_discrete_joint(method, data):
+    k, m = data.draw(st.integers(2, 4)), data.draw(st.integers(1, 5))
+    raw = data.draw(matrices(k, m, st.floats(0.01, 1.0)))
+    joint = DiscreteJoint(raw / raw.sum())
+    valid = data.draw(st.booleans())
+    if method == "sample":
+        args = (data.draw(sizes(1, 30)) if valid else data.draw(arbitrary(0)),
+                np.random.default_rng(1))
+    elif method == "with_priors":
+        p = data.draw(vectors(k, st.floats(0.05, 1.0)))
+        args = (p / p.sum(),) if valid else (data.draw(arbitrary(1)),)
+    else:
+        args = ()
+    out, err = check(getattr(joint, method), *args, names={"n", "rng", "priors", "table"})
+    if valid:
+        assert err is None
+    if err is None:
+        no_nan(out if method != "with_priors" else out.table)

@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
+from contracts import arbitrary, check, no_nan, probs, rows, sizes, vectors
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from scipy import special
 from scipy.stats import entropy as scipy_entropy
 
 from softprob.activations import softmax
@@ -80,3 +82,67 @@ def test_conditional_kl_from_extreme_logits_is_finite():
 def test_bad_input(call, msg):
     with pytest.raises(ValueError, match=msg):
         call()
+
+
+# --- contracts (KL(p || q): p is the reference) ---
+
+@st.composite
+def _pair(draw):
+    n = draw(sizes())
+    if draw(st.booleans()):
+        return draw(probs(n)), draw(probs(n))
+    k = draw(sizes(2, 5))
+    return draw(rows(n, k, float32=False)), draw(rows(n, k, float32=False))
+
+
+def _as_rows(p):
+    return np.c_[1 - p, p] if p.ndim == 1 else p
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_entropy_and_kl(data):
+    if data.draw(st.booleans()):
+        p, q = data.draw(_pair())
+        h, err = check(entropy, p, names={"p"})
+        assert err is None
+        np.testing.assert_allclose(h, special.entr(_as_rows(p)).sum(axis=1), rtol=1e-12,
+                                   atol=1e-15)
+        kl, err = check(kl_divergence, p, q, names={"p", "q"})
+        assert err is None and np.all(kl >= 0)
+        np.testing.assert_allclose(kl, special.rel_entr(_as_rows(p), _as_rows(q)).sum(axis=1),
+                                   rtol=1e-9, atol=1e-12)
+    else:
+        a, b = data.draw(arbitrary(2)), data.draw(arbitrary(2))
+        for out, _ in (check(entropy, a, names={"p"}), check(kl_divergence, a, b,
+                                                              names={"p", "q"})):
+            no_nan(out)
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_conditional_quantities(data):
+    names = {"p_true", "y_prob", "logits", "sample_weight"}
+    if data.draw(st.booleans()):
+        p, q = data.draw(_pair())
+        w = data.draw(st.none() | vectors(len(p), st.floats(0.0, 10.0)))
+        w = None if w is not None and not np.any(w > 0) else w
+        with np.errstate(divide="ignore"):
+            z = special.logit(np.clip(q, 1e-300, 1 - 1e-16)) if q.ndim == 1 else \
+                np.log(np.maximum(q, 1e-300))
+        outs = [check(conditional_kl, p, q, sample_weight=w, names=names),
+                check(conditional_kl_from_logits, p, z, sample_weight=w, names=names),
+                check(conditional_entropy, p, sample_weight=w, names=names)]
+        assert all(err is None for _, err in outs)
+        kl, kl_z, h = (o for o, _ in outs)
+        assert kl >= 0 and h >= 0 and kl_z >= 0
+        ref = special.rel_entr(_as_rows(p), _as_rows(q)).sum(axis=1)
+        if np.all(np.isfinite(ref)):
+            assert kl == pytest.approx(np.average(ref, weights=w), rel=1e-9, abs=1e-12)
+    else:
+        a, b = data.draw(arbitrary(2)), data.draw(arbitrary(2))
+        w = data.draw(st.none() | arbitrary(1))
+        for fn, args in ((conditional_kl, (a, b)), (conditional_kl_from_logits, (a, b)),
+                         (conditional_entropy, (a,))):
+            out, _ = check(fn, *args, sample_weight=w, names=names)
+            no_nan(out)

@@ -1,7 +1,20 @@
 import numpy as np
 import pytest
+from contracts import (
+    arbitrary,
+    check,
+    floats,
+    labels,
+    matrices,
+    no_nan,
+    probs,
+    rows,
+    sizes,
+    vectors,
+)
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy import special
 from sklearn.metrics import brier_score_loss, log_loss
 from sklearn.metrics import hinge_loss as sk_hinge
 
@@ -94,3 +107,113 @@ def test_brier_and_hinge_match_sklearn():
 def test_bad_input_raises_value_error_naming_the_argument(call, msg):
     with pytest.raises(ValueError, match=msg):
         call()
+
+
+# --- contracts ---
+
+def _ref_binary_ce(y, z):
+    with np.errstate(invalid="ignore"):          # 0 * inf at exact 0/1: set to 0 by the caller
+        return y * np.logaddexp(0.0, -z) + (1 - y) * np.logaddexp(0.0, z)
+
+
+@st.composite
+def _binary_case(draw, probs_model: bool):
+    n = draw(sizes())
+    y = draw(probs(n))
+    model = draw(probs(n)) if probs_model else draw(vectors(n, floats()))
+    w = draw(st.none() | vectors(n, st.floats(0.0, 10.0)))
+    if w is not None and not np.any(w > 0):
+        w = None
+    return y, model, w
+
+
+@pytest.mark.contract
+@pytest.mark.parametrize("fn", [binary_cross_entropy, binary_cross_entropy_from_probs])
+@given(data=st.data())
+def test_contract_binary_cross_entropy(fn, data):
+    from_probs = fn is binary_cross_entropy_from_probs
+    names = {"y_true", "y_prob" if from_probs else "logits", "sample_weight", "reduction"}
+    if data.draw(st.booleans()):
+        y, m, w = data.draw(_binary_case(from_probs))
+        reduction = data.draw(st.sampled_from(["mean", "none"]))
+        out, err = check(fn, y, m, sample_weight=w, reduction=reduction, names=names)
+        assert err is None
+        with np.errstate(divide="ignore"):
+            ref = _ref_binary_ce(y, special.logit(m)) if from_probs else _ref_binary_ce(y, m)
+        ref = np.where(np.isnan(ref), 0.0, ref)              # 0 log 0 at exact 0/1 probabilities
+        if reduction == "none":
+            np.testing.assert_allclose(out, ref, rtol=1e-9, atol=1e-12)
+        elif np.all(np.isfinite(ref)):
+            exp = np.average(ref, weights=w) if np.max(ref) < 1e300 else out
+            assert out == pytest.approx(exp, rel=1e-9, abs=1e-12)
+        no_nan(out)
+    else:
+        args = [data.draw(arbitrary(2)), data.draw(arbitrary(2))]
+        kw = data.draw(st.fixed_dictionaries({}, optional={"sample_weight": arbitrary(1),
+                                                            "reduction": st.text(max_size=4)}))
+        out, err = check(fn, *args, names=names, **kw)
+        if err is None:
+            no_nan(out)
+
+
+@pytest.mark.contract
+@pytest.mark.parametrize("fn", [categorical_cross_entropy, categorical_cross_entropy_from_probs])
+@given(data=st.data())
+def test_contract_categorical_cross_entropy(fn, data):
+    from_probs = fn is categorical_cross_entropy_from_probs
+    names = {"y_true", "y_prob" if from_probs else "logits", "sample_weight", "reduction"}
+    if data.draw(st.booleans()):
+        n, k = data.draw(sizes()), data.draw(sizes(2, 5))
+        y = data.draw(labels(n, k) | rows(n, k))
+        m = data.draw(rows(n, k)) if from_probs else data.draw(matrices(n, k, floats()))
+        out, err = check(fn, y, m, reduction="none", names=names)
+        assert err is None
+        t = np.eye(k)[y] if y.ndim == 1 else y.astype(float)
+        with np.errstate(divide="ignore"):
+            lq = np.log(m.astype(float)) if from_probs else special.log_softmax(m, axis=1)
+        with np.errstate(invalid="ignore"):
+            ref = -np.sum(np.where(t > 0, t * lq, 0.0), axis=1)
+        np.testing.assert_allclose(out, ref, rtol=1e-6 if from_probs else 1e-9, atol=1e-9)
+        no_nan(out)
+    else:
+        out, err = check(fn, data.draw(arbitrary(2)), data.draw(arbitrary(2)), names=names)
+        if err is None:
+            no_nan(out)
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_brier_score(data):
+    names = {"y_true", "y_prob", "sample_weight"}
+    if data.draw(st.booleans()):
+        n, k = data.draw(sizes()), data.draw(sizes(2, 5))
+        if data.draw(st.booleans()):
+            y, p = data.draw(probs(n)), data.draw(probs(n))
+            ref = np.mean((p - y) ** 2)
+        else:
+            y, p = data.draw(labels(n, k)), data.draw(rows(n, k, float32=False))
+            ref = np.mean(np.sum((p - np.eye(k)[y]) ** 2, axis=1))
+        out, err = check(brier_score, y, p, names=names)
+        assert err is None and out == pytest.approx(ref, rel=1e-12, abs=1e-15)
+    else:
+        out, err = check(brier_score, data.draw(arbitrary(2)), data.draw(arbitrary(2)),
+                         sample_weight=data.draw(st.none() | arbitrary(1)), names=names)
+        if err is None:
+            no_nan(out)
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_hinge_loss(data):
+    names = {"y_true", "scores", "sample_weight"}
+    if data.draw(st.booleans()):
+        y, m, w = data.draw(_binary_case(False))
+        out, err = check(hinge_loss, y, m, sample_weight=w, names=names)
+        assert err is None
+        ref = y * np.maximum(0, 1 - m) + (1 - y) * np.maximum(0, 1 + m)
+        assert out == pytest.approx(np.average(ref, weights=w), rel=1e-9)
+    else:
+        out, err = check(hinge_loss, data.draw(arbitrary(2)), data.draw(arbitrary(2)),
+                         names=names)
+        if err is None:
+            no_nan(out)
