@@ -137,12 +137,16 @@ def as_sample_weight(w: ArrayLike | None, n: int) -> FloatArray | None:
     return arr
 
 
-def as_features(name: str, X: ArrayLike, n_features: int | None = None) -> FloatArray:
-    """Return features as an (n, d) float array (a 1-D array is one feature)."""
+def as_features(name: str, X: ArrayLike, n_features: int | None = None,
+                limit: float | None = None) -> FloatArray:
+    """Return features as an (n, d) float array (a 1-D array is one feature), |X| <= ``limit``."""
     x = as_float_array(name, X, ndim=(1, 2))
     x = x[:, None] if x.ndim == 1 else x
     if x.shape[1] == 0:
         raise ValueError(f"{name}: has no feature columns (shape {x.shape})")
+    if limit is not None and x.size and np.max(np.abs(x)) > limit:
+        raise ValueError(f"{name}: values beyond {limit:.0e} in magnitude overflow the Newton "
+                         "system (their squares are summed); rescale the features")
     if n_features is not None and x.shape[1] != n_features:
         raise ValueError(f"{name}: expected {n_features} feature(s) per row, got {x.shape[1]}")
     return x
@@ -162,7 +166,7 @@ def positive_int(name: str, k: object, minimum: int = 1) -> int:
 
 
 def _number(name: str, value: object) -> float:
-    if isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0:
+    if isinstance(value, (bool, np.bool_)) or _raw(name, value).ndim != 0:
         raise ValueError(f"{name}: must be a number, got {value!r}")
     try:
         return float(value)  # type: ignore[arg-type]
@@ -231,7 +235,7 @@ def as_prior_vector(name: str, value: ArrayLike, n_classes: int | None = None) -
     if p.shape != (k,) or k < 2 or np.any(p <= 0) or np.any(p >= 1) \
             or abs(p.sum() - 1.0) > rows_tolerance(raw.dtype, k):
         raise ValueError(f"{name}: need {k} class priors, each in (0, 1), summing to 1; "
-                         f"got {np.round(p, 6).tolist()}")
+                         f"got {[float(f'{v:.6g}') for v in p]}")
     return p
 
 
@@ -345,3 +349,23 @@ def as_mlp_params(name: str, params: object) -> tuple[FloatArray, ...]:
                              f"before (expected {expected})")
         out.append(arr)
     return tuple(out)
+
+
+def as_expr(name: str, value: object) -> object:
+    """A SymPy expression (numbers and symbols included); strings and arrays are refused."""
+    import sympy as sp
+    try:
+        expr = sp.sympify(value, strict=True)
+    except (sp.SympifyError, TypeError, ValueError):
+        expr = None
+    if not isinstance(expr, sp.Expr) or getattr(expr, "is_Matrix", False):
+        raise ValueError(f"{name}: expected a SymPy expression or a number, got {value!r:.60}")
+    return expr
+
+
+def as_matrix(name: str, value: object) -> object:
+    """A non-empty SymPy matrix."""
+    import sympy as sp
+    if not isinstance(value, sp.MatrixBase) or 0 in value.shape:
+        raise ValueError(f"{name}: expected a non-empty sympy Matrix, got {type(value).__name__}")
+    return value

@@ -244,12 +244,15 @@ def check_temperature(z: FloatArray, labels: np.ndarray) -> None:
             "logits separate the labels), so the NLL keeps falling as T -> 0 and no temperature "
             "minimises it. Fit the temperature on a validation set on which the model makes "
             "mistakes (collect more validation data)")
-    if np.mean(z.mean(axis=1) - own) >= 0:
-        raise PerfectSeparationError(
-            "logits, y: on this validation set the logits carry no information about the labels "
-            "(or point the wrong way): the NLL decreases all the way to T = inf, so there is no "
-            "minimiser at a positive temperature. Check that logits and labels belong together "
-            "and use more validation data")
+    slope = z.mean(axis=1) - own                     # d NLL / d beta at beta = 0, per sample
+    if np.mean(slope) >= -1e-12 * np.mean(np.abs(slope)):
+        raise PerfectSeparationError(NO_INFORMATION)
+
+
+NO_INFORMATION = ("logits, y: on this validation set the logits carry no information about the "
+                  "labels (or point the wrong way): the NLL decreases all the way to T = inf, so "
+                  "there is no minimiser at a positive temperature. Check that logits and labels "
+                  "belong together and use more validation data")
 
 
 def require_classes(present: np.ndarray, fit_intercept: bool) -> None:

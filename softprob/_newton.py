@@ -373,7 +373,8 @@ def newton(pass_at: Pass, theta: FloatArray, tol: float, max_iter: int,
         scale = 1.0
         while True:
             cand = theta - scale * step
-            new_loss, new_grad, new_hess = pass_at(cand)
+            with np.errstate(over="ignore", invalid="ignore"):   # a wild step: rejected below
+                new_loss, new_grad, new_hess = pass_at(cand)
             if accept_step(loss, new_loss, new_grad @ step, scale, convex):
                 break
             scale /= 2

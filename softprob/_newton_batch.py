@@ -132,7 +132,8 @@ def newton_group(xt: FloatArray, t: FloatArray, fit_intercept: bool, tol: float,
             rows = act[todo]
             cand = beta[rows] - scale[todo, None] * step[todo]
             sel = sub if todo.size == act.size else rows
-            c_loss, c_grad, c_hess = _pass(xt[sel], g[sel], cand, work, penalty)
+            with np.errstate(over="ignore", invalid="ignore"):   # wild steps: rejected below
+                c_loss, c_grad, c_hess = _pass(xt[sel], g[sel], cand, work, penalty)
             ok = accept_step(loss[rows], c_loss, np.einsum("rk,rk->r", c_grad, step[todo]),
                              scale[todo])
             done = rows[ok]

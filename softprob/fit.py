@@ -28,6 +28,8 @@ from softprob import _newton as engine
 from softprob._checks import FloatArray
 from softprob._newton_batch import fit_batch
 
+_X_LIMIT = 1e100                # squares of features are summed in the Hessian
+
 
 @dataclass(frozen=True)
 class FitResult:
@@ -81,7 +83,7 @@ def _affine(X: ArrayLike, coef: FloatArray, fit_intercept: bool) -> FloatArray:
 
 def _common(X, y, sample_weight, l2, fit_intercept, tol, max_iter, n_classes=None):
     """Validated (x, targets, w, l2, fit_intercept, tol, max_iter) of a fit."""
-    x = chk.as_features("X", X)
+    x = chk.as_features("X", X, limit=_X_LIMIT)
     t = (chk.as_probabilities("y", y, ndim=1) if n_classes is None
          else chk.as_targets("y", y, n_classes))
     chk.same_length(("X", "y"), x, t)
@@ -213,8 +215,7 @@ def fit_logistic_batch(X: ArrayLike, y: ArrayLike, *, l2: float = 0.0, fit_inter
     """
     x = chk.as_float_array("X", X, ndim=(2, 3))
     x = x[:, :, None] if x.ndim == 2 else x
-    if x.shape[2] == 0:
-        raise ValueError(f"X: has no feature columns (shape {x.shape})")
+    chk.as_features("X", x.reshape(-1, x.shape[2]), limit=_X_LIMIT)
     t = chk.as_probabilities("y", y, ndim=2)
     if t.shape != x.shape[:2]:
         raise ValueError(f"y: expected shape {x.shape[:2]} to match X, got {t.shape}")
@@ -420,7 +421,9 @@ def polynomial_features(X: ArrayLike, degree: int) -> FloatArray:
     """
     degree = chk.positive_int("degree", degree)
     x = chk.as_features("X", X)
-    cols = [np.prod(x[:, list(idx)], axis=1)
-            for deg in range(1, degree + 1)
-            for idx in combinations_with_replacement(range(x.shape[1]), deg)]
-    return np.stack(cols, axis=1)
+    with np.errstate(over="ignore"):
+        out = np.stack([np.prod(x[:, list(idx)], axis=1) for deg in range(1, degree + 1)
+                        for idx in combinations_with_replacement(range(x.shape[1]), deg)], axis=1)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"X: monomials of degree {degree} overflow; rescale the features")
+    return out

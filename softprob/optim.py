@@ -186,7 +186,11 @@ def gradient_descent(grad: Gradient, x0: ArrayLike, step: float, objective: Obje
     n_iter = 0
     while float(np.max(np.abs(g))) >= tol and n_iter < max_iter:
         n_iter += 1
-        x = x - step * g
+        with np.errstate(over="ignore", invalid="ignore"):
+            x = x - step * g
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"step: the iterates left the finite numbers after {n_iter} steps "
+                             "(divergence); use a smaller step")
         g = _gradient(grad, x)
         if objective is not None:
             history.append(_objective(objective, x))

@@ -324,7 +324,14 @@ def shifted_fit_covariance(design: ArrayLike, density_a: ArrayLike, density_b: A
     bread[0, 0] = -1.0
     bread[1:, 0] = -((qa * (1.0 - s)) @ x) / (pi * (1.0 - pi))
     bread[1:, 1:] = -(x * ((qa + qb) * s * (1.0 - s))[:, None]).T @ x
+    singular = ("design: the sandwich's derivative matrix is singular (a design column is 0 "
+                "or collinear where the densities put weight); the covariance does not exist")
+    if not np.linalg.cond(bread) < 1e14:
+        raise ValueError(singular)
     inv = np.linalg.inv(bread)
     jac = np.hstack([np.zeros((k, 1)), np.eye(k)])        # shifted = theta_w + logit(pi) e_0
     jac[0, 0] = 1.0 / (pi * (1.0 - pi))
-    return jac @ inv @ meat @ inv.T @ jac.T
+    cov = jac @ inv @ meat @ inv.T @ jac.T
+    if not np.all(np.isfinite(cov)):
+        raise ValueError(singular)
+    return cov

@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike
 from softprob import _checks as chk
 from softprob import _kernels as kern
 from softprob._checks import FloatArray
-from softprob._existence import check_temperature
+from softprob._existence import NO_INFORMATION, PerfectSeparationError, check_temperature
 from softprob._newton import newton, temperature_pass
 
 _RESCALE = 1e100                # logits beyond this are rescaled (z^2 would overflow)
@@ -113,5 +113,8 @@ def fit_temperature(logits: ArrayLike, y: ArrayLike, *, tol: float = 1e-10,
     scale = top if top > _RESCALE else 1.0
     s = newton(partial(temperature_pass, rows / scale, kern.one_hot(labels, n_classes)),
                np.array([1.0]), tol, max_iter)
-    beta = float(s.theta[0]) / scale
-    return TemperatureResult(1.0 / beta, s.n_iter, s.grad_norm, s.grad_norm < tol, s.loss)
+    with np.errstate(over="ignore", divide="ignore"):
+        temperature = scale / float(s.theta[0])
+    if not 0 < temperature < np.inf:                 # the minimiser is at beta = 0 within rounding
+        raise PerfectSeparationError(NO_INFORMATION)
+    return TemperatureResult(temperature, s.n_iter, s.grad_norm, s.grad_norm < tol, s.loss)

@@ -134,3 +134,33 @@ def separable(x: np.ndarray, y: np.ndarray, fit_intercept: bool = True) -> bool:
                   b_eq=np.zeros(soft.sum()) if soft.any() else None,
                   bounds=[(-1, 1)] * a.shape[1], method="highs")
     return bool(res.status == 0 and -res.fun > 1e-6)
+
+
+def separable_k(x: np.ndarray, targets: np.ndarray) -> bool:
+    """Reference test for K classes: is there D (k, K) with (D_c - D_j) [1, x_i] >= 0 for every
+    class c with target mass and j without, equal within the support, one inequality > 0?"""
+    from scipy.optimize import linprog
+    design = np.c_[np.ones(len(x)), x]
+    scale = np.max(np.abs(design), axis=0)
+    design = design / np.where(scale > 0, scale, 1.0)
+    n, k = design.shape
+    n_classes = targets.shape[1]
+    ineq, eq = [], []
+    for i in range(n):
+        sup = np.flatnonzero(targets[i] > 0)
+        for c in sup:
+            for j in range(n_classes):
+                row = np.zeros((k, n_classes))
+                row[:, c] += design[i]
+                row[:, j] -= design[i]
+                if targets[i, j] == 0:
+                    ineq.append(row.ravel())
+                elif j > c:
+                    eq.append(row.ravel())
+    if not ineq:
+        return False
+    a = np.array(ineq)
+    res = linprog(-a.sum(axis=0), A_ub=-a, b_ub=np.zeros(len(a)),
+                  A_eq=np.array(eq) if eq else None, b_eq=np.zeros(len(eq)) if eq else None,
+                  bounds=[(-1, 1)] * a.shape[1], method="highs")
+    return bool(res.status == 0 and -res.fun > 1e-6)

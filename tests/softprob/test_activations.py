@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-from contracts import arbitrary, check, floats, no_nan, probs, sizes
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -10,6 +9,8 @@ from scipy.special import expit, log_expit
 from scipy.special import logsumexp as scipy_logsumexp
 
 from softprob.activations import log_sigmoid, log_softmax, logit, logsumexp, sigmoid, softmax
+
+from contracts import arbitrary, check, floats, no_nan, probs, sizes
 
 finite = st.floats(-1e4, 1e4, allow_nan=False)
 logit_rows = arrays(np.float64, st.tuples(st.integers(1, 5), st.integers(2, 6)), elements=finite)

@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.calibration import calibration_curve
 
 from softprob.activations import sigmoid
@@ -9,6 +11,8 @@ from softprob.calibration import (
     expected_calibration_error,
     reliability_curve,
 )
+
+from contracts import arbitrary, check, labels, no_nan, probs, rows, sizes
 
 
 @pytest.mark.parametrize("strategy", ["uniform", "quantile"])
@@ -183,3 +187,69 @@ def test_top_label_can_hide_per_class_miscalibration():
     mp, freq, _ = reliability_curve(y, rows, n_bins=15, multiclass="class-wise", label=3)
     assert abs(mp[0] - 0.09) < 1e-12 and abs(freq[0] - 0.03) < 0.005
     assert top < 0.05 < expected_calibration_error(y, rows, n_bins=15, multiclass="class-wise") * 4
+
+
+# --- contracts ---
+
+CAL_NAMES = {"y_true", "y_prob", "n_bins", "strategy", "multiclass", "label", "rng", "n_rep"}
+
+
+@st.composite
+def calibration_case(draw):
+    n = draw(sizes())
+    if draw(st.booleans()):
+        return draw(labels(n, 2)), draw(probs(n)), None
+    k = draw(sizes(2, 5))
+    return draw(labels(n, k)), draw(rows(n, k)), draw(st.sampled_from(["top-label", "class-wise"]))
+
+
+@pytest.mark.contract
+@pytest.mark.parametrize("fn", [reliability_curve, expected_calibration_error])
+@given(data=st.data())
+def test_contract_reliability_and_ece(fn, data):
+    if data.draw(st.booleans()):
+        y, p, multiclass = data.draw(calibration_case())
+        kw = dict(n_bins=data.draw(st.integers(1, 20)),
+                  strategy=data.draw(st.sampled_from(["uniform", "quantile"])),
+                  multiclass=multiclass)
+        if fn is reliability_curve and multiclass == "class-wise":
+            kw["label"] = data.draw(st.integers(0, p.shape[1] - 1))
+        out, err = check(fn, y, p, names=CAL_NAMES, **kw)
+        assert err is None
+        no_nan(out)
+        if fn is expected_calibration_error:
+            assert 0.0 <= out <= 1.0
+        else:
+            mean_p, freq, counts = out
+            assert np.all((mean_p >= -1e-12) & (mean_p <= 1 + 1e-12) & (freq >= 0) & (freq <= 1))
+            assert counts.sum() == len(y)
+    else:
+        kw = data.draw(st.fixed_dictionaries({}, optional={
+            "n_bins": arbitrary(0), "strategy": st.text(max_size=4),
+            "multiclass": st.sampled_from([None, "top-label", "class-wise", "x"]),
+            "label": arbitrary(0)}))
+        if fn is expected_calibration_error:
+            kw.pop("label", None)
+        out, _ = check(fn, data.draw(arbitrary(1)), data.draw(arbitrary(2)), names=CAL_NAMES, **kw)
+        no_nan(out)
+
+
+@pytest.mark.contract
+@pytest.mark.parametrize("fn", [calibrated_ece_samples, calibrated_ece_approx])
+@given(data=st.data())
+def test_contract_noise_floors(fn, data):
+    rng_args = (np.random.default_rng(0),) if fn is calibrated_ece_samples else ()
+    extra = {"n_rep": 3} if fn is calibrated_ece_samples else {}
+    if data.draw(st.booleans()):
+        _, p, multiclass = data.draw(calibration_case())
+        out, err = check(fn, p, *rng_args, n_bins=data.draw(st.integers(1, 20)),
+                         multiclass=multiclass, names=CAL_NAMES, **extra)
+        assert err is None
+        no_nan(out)
+        assert np.all((np.asarray(out) >= 0) & (np.asarray(out) <= 1))
+    else:
+        args = (data.draw(arbitrary(2)),) + ((data.draw(st.sampled_from(
+            [np.random.default_rng(0), 0, None])),) if rng_args else ())
+        out, _ = check(fn, *args, multiclass=data.draw(st.sampled_from([None, "top-label", 3])),
+                       names=CAL_NAMES, **extra)
+        no_nan(out)

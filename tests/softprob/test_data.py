@@ -1,12 +1,13 @@
 import numpy as np
 import pytest
-from contracts import arbitrary, check, floats, labels, matrices, no_nan, sizes, vectors
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy.stats import multivariate_normal, norm
 
 from softprob.data import DiscreteJoint, GaussianBinary, GaussianClasses
+
+from contracts import arbitrary, check, floats, labels, matrices, no_nan, sizes, vectors
 
 
 def test_binary_posterior_is_bayes_rule_with_scipy_densities():
@@ -186,10 +187,10 @@ METHOD_NAMES = {"x", "y", "n", "rng", "priors", "prior_a", "n_nodes", "rule", "b
 
 
 @pytest.mark.contract
+@pytest.mark.parametrize("kind", ["classes", "binary", "joint"])
 @given(data=st.data())
-def test_contract_problem_constructors(data):
+def test_contract_problem_constructors(kind, data):
     names = {"means", "covs", "priors", "mean_a", "mean_b", "cov_a", "cov_b", "prior_a", "table"}
-    kind = data.draw(st.sampled_from(["classes", "binary", "joint"]))
     if kind == "classes":
         args = [data.draw(arbitrary(2)), data.draw(arbitrary(3)), data.draw(arbitrary(1))]
         prob, _ = check(GaussianClasses, *args, names=names)
@@ -225,13 +226,18 @@ def test_contract_problem_densities(method, data):
 
 @pytest.mark.contract
 @pytest.mark.parametrize("method", ["sample", "sample_given_labels", "with_priors", "quadrature",
-                                    "softmax_coefficients"])
+                                    "softmax_coefficients", "logistic_coefficients",
+                                    "with_prior_a"])
 @given(data=st.data())
 def test_contract_problem_methods(method, data):
     prob = data.draw(gaussian_problems())
+    if method in ("logistic_coefficients", "with_prior_a") and not isinstance(prob, GaussianBinary):
+        prob = GaussianBinary(prob.means[1], prob.means[0], prob.covs[1], prob.covs[0], 0.5)
     rng = np.random.default_rng(0)
     valid = data.draw(st.booleans())
-    if method == "sample":
+    if method == "with_prior_a":
+        args = (data.draw(st.floats(1e-9, 1 - 1e-9)),) if valid else (data.draw(arbitrary(1)),)
+    elif method == "sample":
         args = (data.draw(sizes(1, 50)), rng) if valid else (data.draw(arbitrary(0)),
                                                               data.draw(st.sampled_from([rng, 1])))
     elif method == "sample_given_labels":
@@ -254,10 +260,10 @@ def test_contract_problem_methods(method, data):
         args = ()
     out, err = check(getattr(prob, method), *args, names=METHOD_NAMES,
                      **(kw if method == "quadrature" else {}))
-    if valid and method != "softmax_coefficients":
+    if valid and method not in ("softmax_coefficients", "logistic_coefficients"):
         assert err is None
     if err is None:
-        no_nan(out if method != "with_priors" else out.priors)
+        no_nan(out.priors if method in ("with_priors", "with_prior_a") else out)
         if method == "quadrature":
             np.testing.assert_allclose(np.sum(out[1], axis=0), 1.0, rtol=1e-9)
 

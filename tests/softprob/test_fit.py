@@ -1,5 +1,9 @@
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy import special
 from scipy.optimize import least_squares
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import SVC
@@ -7,6 +11,7 @@ from sklearn.svm import SVC
 from softprob import PerfectSeparationError, PerfectSeparationWarning, RankDeficiencyWarning
 from softprob.data import GaussianBinary, GaussianClasses
 from softprob.fit import (
+    FitResult,
     fit_brier,
     fit_hinge,
     fit_logistic,
@@ -15,6 +20,19 @@ from softprob.fit import (
     polynomial_features,
 )
 from softprob.losses import binary_cross_entropy, brier_score, categorical_cross_entropy, hinge_loss
+
+from contracts import (
+    arbitrary,
+    check,
+    labels,
+    matrices,
+    no_nan,
+    probs,
+    rows,
+    separable,
+    separable_k,
+    vectors,
+)
 
 
 @pytest.fixture(scope="module")
@@ -502,3 +520,163 @@ def test_certificate_never_contradicts_the_linear_programme(monkeypatch):
                 outcomes.append("separated")
         monkeypatch.undo()
         assert outcomes[0] == outcomes[1], trial
+
+
+# --- contracts: a fit returns a correct estimate, or says it does not exist ---
+
+FIT_NAMES = {"X", "y", "sample_weight", "l2", "fit_intercept", "tol", "max_iter", "n_classes"}
+
+
+@st.composite
+def binary_fit_data(draw, soft=True):
+    """Small designs with labels that are random, separated by construction, one class, or soft."""
+    n, d = draw(st.integers(1, 30)), draw(st.integers(1, 3))
+    x = draw(matrices(n, d, st.one_of(st.floats(-10, 10), st.sampled_from([0.0, 1.0, -1.0]))))
+    scale = draw(st.sampled_from([1.0, 1e-6, 1e6, 1e90]))
+    kind = draw(st.sampled_from(["random", "separated", "one class", "soft"] if soft else
+                                ["random", "separated", "one class"]))
+    if kind == "random":
+        y = draw(hnp.arrays(np.float64, n, elements=st.sampled_from([0.0, 1.0])))
+    elif kind == "separated":
+        y = (x[:, 0] > np.median(x[:, 0])).astype(float)
+    elif kind == "one class":
+        y = np.full(n, float(draw(st.integers(0, 1))))
+    else:
+        y = draw(probs(n))
+    return x * scale, y
+
+
+def _gradient_ok(x, y, w, res, l2):
+    """The returned coefficients make the (penalised) gradient small, computed independently."""
+    design = np.c_[np.ones(len(y)), x] if res.fit_intercept else x
+    wn = np.full(len(y), 1 / len(y)) if w is None else w / w.sum()
+    grad = design.T @ (wn * (special.expit(design @ res.coef) - y))
+    pen = l2 * res.coef
+    if res.fit_intercept:
+        pen[0] = 0.0
+    scale = np.abs(design).T @ wn                 # rounding in the gradient is relative to this
+    return np.all(np.abs(grad + pen) <= 1e-9 + 1e-9 * scale)
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_fit_logistic(data):
+    if data.draw(st.booleans()):
+        x, y = data.draw(binary_fit_data())
+        w = data.draw(st.none() | vectors(len(y), st.sampled_from([0.0, 0.5, 1.0, 3.0])))
+        w = None if w is not None and not w.any() else w
+        l2 = data.draw(st.sampled_from([0.0, 0.0, 1e-3, 1.0]))
+        res, err = check(fit_logistic, x, y, sample_weight=w, l2=l2, names=FIT_NAMES)
+        keep = slice(None) if w is None else w > 0
+        one_class = np.all(y[keep] == 1) or np.all(y[keep] == 0)
+        if isinstance(err, PerfectSeparationError):
+            assert one_class or (l2 == 0 and separable(x[keep], y[keep]))
+        elif err is None:
+            assert not one_class and (l2 > 0 or not separable(x[keep], y[keep]))
+            no_nan(res)
+            assert np.all(np.isfinite(res.coef)) and np.isfinite(res.loss)
+            if res.converged:
+                assert _gradient_ok(x, y, w, res, l2)
+        else:
+            assert str(err).startswith("X: values beyond")
+    else:
+        kw = data.draw(st.fixed_dictionaries({}, optional={
+            "sample_weight": arbitrary(1), "l2": arbitrary(0), "fit_intercept": arbitrary(0),
+            "tol": arbitrary(0), "max_iter": arbitrary(0)}))
+        res, _ = check(fit_logistic, data.draw(arbitrary(2)), data.draw(arbitrary(1)),
+                       names=FIT_NAMES, **kw)
+        no_nan(res)
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_fit_logistic_batch(data):
+    if data.draw(st.booleans()):
+        reps = [data.draw(binary_fit_data()) for _ in range(data.draw(st.integers(1, 5)))]
+        n, d = len(reps[0][1]), reps[0][0].shape[1]
+        reps = [r for r in reps if r[0].shape == (n, d)]
+        x, y = np.stack([r[0] for r in reps]), np.stack([r[1] for r in reps])
+        l2 = data.draw(st.sampled_from([0.0, 0.0, 1e-2]))
+        res, err = check(fit_logistic_batch, x, y, l2=l2, names=FIT_NAMES)
+        if err is not None:
+            assert str(err).startswith("X: values beyond")
+            return
+        for r in range(len(reps)):
+            one_class = np.all(y[r] == 1) or np.all(y[r] == 0)
+            expect = one_class or (l2 == 0 and separable(x[r], y[r]))
+            assert res.separated[r] == expect
+            if not expect:
+                no_nan(res.coef[r], res.loss[r])
+                if res.converged[r]:
+                    one = FitResult(res.coef[r], True, 0, 0.0, True, 0.0)
+                    assert _gradient_ok(x[r], y[r], None, one, l2)
+            else:
+                assert np.all(np.isnan(res.coef[r])) and not res.converged[r]
+    else:
+        res, _ = check(fit_logistic_batch, data.draw(arbitrary(3)), data.draw(arbitrary(2)),
+                       l2=data.draw(st.sampled_from([0.0, -1.0, np.nan, "a"])), names=FIT_NAMES)
+        if res is not None:
+            no_nan(res.coef[~res.separated])
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_fit_softmax(data):
+    if data.draw(st.booleans()):
+        n, d, k = data.draw(st.integers(1, 25)), data.draw(st.integers(1, 2)), \
+            data.draw(st.integers(2, 4))
+        x = data.draw(matrices(n, d, st.one_of(st.floats(-10, 10), st.sampled_from([0.0, 1.0]))))
+        y = data.draw(labels(n, k) | rows(n, k, float32=False))
+        l2 = data.draw(st.sampled_from([0.0, 0.0, 1e-2]))
+        res, err = check(fit_softmax, x, y, k, l2=l2, names=FIT_NAMES)
+        t = np.eye(k)[y] if y.ndim == 1 else y
+        absent = not np.all(t.sum(axis=0) > 0)
+        if isinstance(err, PerfectSeparationError):
+            assert absent or (l2 == 0 and separable_k(x, t))
+        else:
+            assert err is None and not absent and (l2 > 0 or not separable_k(x, t))
+            no_nan(res)
+            assert np.all(np.isfinite(res.predict_proba(x)))
+    else:
+        res, _ = check(fit_softmax, data.draw(arbitrary(2)), data.draw(arbitrary(2)),
+                       data.draw(st.one_of(st.integers(-1, 4), arbitrary(0))), names=FIT_NAMES)
+        no_nan(res)
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_fit_brier_and_hinge(data):
+    if data.draw(st.booleans()):
+        x, y = data.draw(binary_fit_data())
+        x = x / max(1.0, np.max(np.abs(x)))
+        res, err = check(fit_brier, x, y, names=FIT_NAMES)
+        one_class = np.all(y == 1) or np.all(y == 0)
+        if isinstance(err, PerfectSeparationError):
+            assert one_class or separable(x, y)
+        else:
+            assert err is None and not one_class and not separable(x, y)
+            no_nan(res)
+        hinge, err = check(fit_hinge, x, y, names=FIT_NAMES)
+        assert err is None and hinge.converged and np.isfinite(hinge.loss)
+        assert hinge.loss == pytest.approx(hinge_loss(y, hinge.scores(x)), rel=1e-9, abs=1e-9)
+    else:
+        args = data.draw(arbitrary(2)), data.draw(arbitrary(1))
+        for fn in (fit_brier, fit_hinge):
+            res, _ = check(fn, *args, names=FIT_NAMES)
+            no_nan(res)
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_polynomial_features_and_result_methods(data):
+    x = data.draw(arbitrary(2))
+    degree = data.draw(st.one_of(st.integers(-1, 3), arbitrary(0)))
+    out, err = check(polynomial_features, x, degree, names={"X", "degree"})
+    if err is None:
+        no_nan(out)
+    res = fit_logistic([0.0, 1.0, 0.0, 1.0], [0, 0, 1, 1])
+    batch = fit_logistic_batch([[0.0, 1.0, 0.0, 1.0]] * 2, [[0, 0, 1, 1]] * 2)
+    hinge = fit_hinge([0.0, 1.0, 0.0, 1.0], [0, 0, 1, 1])
+    for method in (res.logits, res.predict_proba, batch.logits, hinge.scores):
+        out, _ = check(method, data.draw(arbitrary(2)), names={"X"})
+        no_nan(out)

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-from contracts import arbitrary, check, no_nan, probs, rows, sizes, vectors
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -16,6 +15,8 @@ from softprob.information import (
     kl_divergence,
 )
 from softprob.losses import categorical_cross_entropy_from_probs
+
+from contracts import arbitrary, check, no_nan, probs, rows, sizes, vectors
 
 logits = arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(2, 5)),
                 elements=st.floats(-20, 20))

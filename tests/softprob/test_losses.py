@@ -1,17 +1,5 @@
 import numpy as np
 import pytest
-from contracts import (
-    arbitrary,
-    check,
-    floats,
-    labels,
-    matrices,
-    no_nan,
-    probs,
-    rows,
-    sizes,
-    vectors,
-)
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy import special
@@ -27,6 +15,19 @@ from softprob.losses import (
     categorical_cross_entropy,
     categorical_cross_entropy_from_probs,
     hinge_loss,
+)
+
+from contracts import (
+    arbitrary,
+    check,
+    floats,
+    labels,
+    matrices,
+    no_nan,
+    probs,
+    rows,
+    sizes,
+    vectors,
 )
 
 rng = np.random.default_rng(1)

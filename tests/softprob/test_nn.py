@@ -1,10 +1,14 @@
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from softprob.data import GaussianBinary, GaussianClasses
 from softprob.information import conditional_kl
 from softprob.losses import binary_cross_entropy, categorical_cross_entropy
 from softprob.nn import MLP, init_mlp, loss_and_gradient, train_mlp
+
+from contracts import arbitrary, check, floats, labels, matrices, no_nan, sizes
 
 
 def _finite_difference_error(model, X, y, weight_decay, eps=1e-6):
@@ -164,3 +168,71 @@ RNG = np.random.default_rng(0)
 def test_bad_input(call, msg):
     with pytest.raises(ValueError, match=msg):
         call()
+
+
+# --- contracts ---
+
+NN_NAMES = {"n_features", "n_classes", "hidden", "rng", "activation", "model", "X", "y", "l2",
+            "epochs", "learning_rate", "batch_size", "validation", "patience", "params"}
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_init_and_loss(data):
+    if data.draw(st.booleans()):
+        d, k = data.draw(st.integers(1, 3)), data.draw(st.integers(2, 4))
+        hidden = tuple(data.draw(st.lists(st.integers(1, 5), min_size=1, max_size=2)))
+        net, err = check(init_mlp, d, k, hidden, np.random.default_rng(0),
+                         activation=data.draw(st.sampled_from(["tanh", "relu"])), names=NN_NAMES)
+        assert err is None
+        n = data.draw(sizes())
+        x = data.draw(matrices(n, d, floats(-1e4, 1e4)))
+        y = data.draw(labels(n, k))
+        out, err = check(loss_and_gradient, net, x, y, l2=data.draw(st.floats(0, 10)),
+                         names=NN_NAMES)
+        assert err is None
+        no_nan(out)
+        no_nan(net.logits(x), net.predict_proba(x))
+    else:
+        net, _ = check(init_mlp, *(data.draw(arbitrary(1)) for _ in range(3)),
+                       data.draw(st.sampled_from([np.random.default_rng(0), 0])), names=NN_NAMES)
+        model = data.draw(st.sampled_from([init_mlp(2, 2, (3,), np.random.default_rng(0)), "m"]))
+        out, _ = check(loss_and_gradient, model, data.draw(arbitrary(2)), data.draw(arbitrary(1)),
+                       l2=data.draw(st.one_of(st.just(0.0), arbitrary(0))), names=NN_NAMES)
+        no_nan(out)
+    mlp, _ = check(MLP, data.draw(st.one_of(arbitrary(2), st.lists(arbitrary(2), max_size=4))),
+                   activation=data.draw(st.sampled_from(["tanh", "relu", "x"])), names=NN_NAMES)
+    fixed = init_mlp(2, 3, (2,), np.random.default_rng(0))
+    for method in (fixed.logits, fixed.predict_proba):
+        out, _ = check(method, data.draw(arbitrary(2)), names=NN_NAMES)
+        no_nan(out)
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_train_mlp(data):
+    if data.draw(st.booleans()):
+        n, d = data.draw(sizes(1, 20)), data.draw(st.integers(1, 2))
+        k = data.draw(st.integers(2, 3))
+        x, y = data.draw(matrices(n, d, floats(-1e3, 1e3))), data.draw(labels(n, k))
+        res, err = check(train_mlp, x, y, k, (3,), np.random.default_rng(1), epochs=3,
+                         learning_rate=data.draw(st.floats(1e-4, 1.0)),
+                         batch_size=data.draw(st.none() | st.integers(1, 5)),
+                         validation=(x, y), patience=data.draw(st.none() | st.integers(1, 2)),
+                         names=NN_NAMES)
+        if err is not None:
+            assert "diverged" in str(err)
+        else:
+            no_nan(res.train_loss, res.val_loss, res.model.params)
+    else:
+        kw = data.draw(st.fixed_dictionaries({}, optional={
+            "epochs": st.one_of(st.integers(-1, 2), arbitrary(0)),
+            "learning_rate": arbitrary(0), "batch_size": arbitrary(0), "patience": arbitrary(0),
+            "validation": st.one_of(arbitrary(1), st.tuples(arbitrary(2), arbitrary(1)))}))
+        kw.setdefault("epochs", 2)
+        res, _ = check(train_mlp, data.draw(arbitrary(2)), data.draw(arbitrary(1)),
+                       data.draw(st.one_of(st.just(2), arbitrary(0))),
+                       data.draw(st.one_of(st.just((2,)), arbitrary(1))),
+                       np.random.default_rng(2), names=NN_NAMES, **kw)
+        if res is not None:
+            no_nan(res.train_loss, res.model.params)

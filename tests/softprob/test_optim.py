@@ -2,9 +2,12 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from hypothesis.extra.numpy import arrays
 
 from softprob.optim import Adam, gradient_descent
+
+from contracts import arbitrary, check, floats, no_nan
 
 
 def _quadratic(seed):
@@ -81,3 +84,60 @@ def test_adam_first_step_has_length_learning_rate():
 def test_adam_bad_input(call, msg):
     with pytest.raises(ValueError, match=msg):
         call()
+
+
+# --- contracts ---
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_gradient_descent(data):
+    names = {"grad", "x0", "step", "objective", "tol", "max_iter"}
+    if data.draw(st.booleans()):
+        h, b, x_star = _quadratic(data.draw(st.integers(0, 10**6)))
+        step = data.draw(st.floats(1e-3, 1.9)) / np.linalg.eigvalsh(h).max()
+        res, err = check(gradient_descent, lambda x: h @ x - b, np.zeros(3), step,
+                         objective=lambda x: 0.5 * x @ h @ x - b @ x, max_iter=20_000,
+                         names=names)
+        assert err is None
+        no_nan(res)
+        if res.converged:
+            np.testing.assert_allclose(res.x, x_star, atol=1e-6)
+    else:
+        # (exceptions raised inside the caller's own callables are theirs, not softprob's)
+        grad = data.draw(st.sampled_from([lambda x: x, lambda x: np.full(np.shape(x), np.inf),
+                                          lambda x: "a", lambda x: np.zeros(7), 3, None]))
+        objective = data.draw(st.sampled_from([None, lambda x: float(np.sum(x)), lambda x: "a",
+                                               5]))
+        res, _ = check(gradient_descent, grad, data.draw(arbitrary(1)), data.draw(arbitrary(0)),
+                       objective=objective, max_iter=data.draw(st.one_of(st.integers(-1, 50),
+                                                                         arbitrary(0))),
+                       names=names)
+        no_nan(res)
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_adam(data):
+    names = {"shapes", "learning_rate", "beta1", "beta2", "eps", "params", "grads"}
+    if data.draw(st.booleans()):
+        shapes = [(data.draw(st.integers(0, 4)),), (2, data.draw(st.integers(1, 3)))]
+        opt, err = check(Adam, shapes, learning_rate=data.draw(st.floats(1e-6, 1.0)),
+                         names=names)
+        assert err is None
+        params = [np.zeros(s) for s in shapes]
+        for _ in range(3):
+            grads = [data.draw(hnp.arrays(np.float64, s, elements=floats(-1e100, 1e100)))
+                     for s in shapes]
+            params, err = check(opt.step, params, grads, names=names)
+            assert err is None
+            no_nan(params)
+    else:
+        small = st.lists(st.one_of(st.tuples(st.integers(-1, 4)), st.tuples(st.floats()),
+                                   st.just("ab"), st.none()), max_size=3)   # no 24 GiB shapes
+        opt, _ = check(Adam, data.draw(st.one_of(small, st.just([(2,)]))),
+                       learning_rate=data.draw(st.one_of(st.just(0.1), arbitrary(0))),
+                       names=names)
+        if opt is not None:
+            out, _ = check(opt.step, [data.draw(arbitrary(1))], [data.draw(arbitrary(1))],
+                           names=names)
+            no_nan(out)

@@ -3,6 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from scipy import special
 
 from softprob.activations import sigmoid, softmax
 from softprob.data import GaussianBinary, GaussianClasses
@@ -14,6 +15,8 @@ from softprob.priors import (
     shift_probabilities,
     shifted_fit_covariance,
 )
+
+from contracts import arbitrary, check, floats, matrices, no_nan, probs, rows, sizes, vectors
 
 
 def test_shift_logit_is_bayes_rule_for_a_prior_change():
@@ -240,3 +243,94 @@ def test_em_k_classes_from_logits_equals_from_probabilities():
 def test_density_ratio_accepts_a_batch_of_binary_logits():
     z = np.arange(6.0).reshape(2, 3)
     np.testing.assert_allclose(density_ratio_from_logits(z, 0.5), np.exp(z))
+
+
+# --- contracts ---
+
+PRIOR_NAMES = {"logits", "y_prob", "prior_from", "prior_to", "prior_a", "train_prior", "tol",
+               "max_iter"}
+
+
+@st.composite
+def prior_vectors(draw, k):
+    raw = draw(vectors(k, st.floats(1e-6, 1.0)))
+    return raw / raw.sum()
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_shift_logits_and_probabilities(data):
+    if data.draw(st.booleans()):
+        n = data.draw(sizes(0))
+        if data.draw(st.booleans()):
+            a, b = data.draw(st.floats(1e-9, 1 - 1e-9)), data.draw(st.floats(1e-9, 1 - 1e-9))
+            z, p = data.draw(vectors(n, floats(-1e300, 1e300))), data.draw(probs(n))
+            ref = z + special.logit(b) - special.logit(a)
+        else:
+            k = data.draw(sizes(2, 5))
+            a, b = data.draw(prior_vectors(k)), data.draw(prior_vectors(k))
+            z, p = data.draw(matrices(n, k, floats(-1e300, 1e300))), data.draw(rows(n, k))
+            ref = z + np.log(b) - np.log(a)
+        out, err = check(shift_logits, z, a, b, names=PRIOR_NAMES)
+        assert err is None
+        np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+        out, err = check(shift_probabilities, p, a, b, names=PRIOR_NAMES)
+        assert err is None
+        no_nan(out)
+        ratio, err = check(density_ratio_from_logits, z, data.draw(st.floats(1e-9, 1 - 1e-9)),
+                           names=PRIOR_NAMES)
+        assert err is None and not np.any(np.isnan(ratio)) and np.all(ratio >= 0)
+        assert np.all((out >= 0) & (out <= 1))
+        if out.ndim == 2 and n:
+            np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-12)
+    else:
+        args = [data.draw(arbitrary(2)), data.draw(arbitrary(1)), data.draw(arbitrary(1))]
+        for fn in (shift_logits, shift_probabilities):
+            out, _ = check(fn, *args, names=PRIOR_NAMES)
+            no_nan(out)
+        out, _ = check(density_ratio_from_logits, args[0], args[1], names=PRIOR_NAMES)
+        no_nan(out)
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_estimate_target_prior(data):
+    if data.draw(st.booleans()):
+        n, k = data.draw(sizes()), data.draw(sizes(2, 4))
+        if data.draw(st.booleans()):
+            train, scores = data.draw(st.floats(0.01, 0.99)), data.draw(
+                vectors(n, floats(-1e300, 1e300)) | probs(n))
+        else:
+            train, scores = data.draw(prior_vectors(k)), data.draw(
+                matrices(n, k, floats(-1e300, 1e300)) | rows(n, k))
+        as_logits = scores.dtype == np.float64 and np.any((scores < 0) | (scores > 1))
+        kw = {"logits": scores} if as_logits else {"y_prob": scores}
+        res, err = check(estimate_target_prior, train, max_iter=200, names=PRIOR_NAMES, **kw)
+        if err is not None:          # probability rows that do not sum to 1, say
+            assert not as_logits
+            return
+        no_nan(res)
+        assert np.all((np.asarray(res.prior) >= 0) & (np.asarray(res.prior) <= 1))
+    else:
+        res, _ = check(estimate_target_prior, data.draw(arbitrary(1)), data.draw(arbitrary(2)),
+                       logits=data.draw(st.none() | arbitrary(2)),
+                       tol=data.draw(st.sampled_from([1e-10, 0.0, np.nan])), names=PRIOR_NAMES)
+        no_nan(res)
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_shifted_fit_covariance(data):
+    names = {"design", "density_a", "density_b", "prior_a", "coef_balanced"}
+    if data.draw(st.booleans()):
+        n, k = data.draw(sizes(2, 30)), data.draw(st.integers(1, 3))
+        design = np.c_[np.ones(n), data.draw(matrices(n, k - 1, st.floats(-5, 5)))]
+        qa, qb = (data.draw(vectors(n, st.floats(0.0, 1.0))) for _ in range(2))
+        qa[0] += 1.0
+        qb[-1] += 1.0
+        out, err = check(shifted_fit_covariance, design, qa, qb, data.draw(st.floats(0.01, 0.99)),
+                         data.draw(vectors(k, st.floats(-3, 3))), names=names)
+    else:
+        out, err = check(shifted_fit_covariance, *(data.draw(arbitrary(2)) for _ in range(5)),
+                         names=names)
+    no_nan(out)

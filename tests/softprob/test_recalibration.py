@@ -1,11 +1,15 @@
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
 from softprob import PerfectSeparationError
 from softprob.activations import sigmoid, softmax
 from softprob.losses import binary_cross_entropy, categorical_cross_entropy
 from softprob.recalibration import TemperatureResult, fit_temperature
+
+from contracts import arbitrary, check, floats, labels, matrices, no_nan, sizes, vectors
 
 
 @pytest.mark.parametrize("true_t", [0.5, 2.0, 4.0])
@@ -75,3 +79,38 @@ def test_extreme_logits_give_a_finite_temperature():
 def test_bad_input(call, msg):
     with pytest.raises(ValueError, match=msg):
         call()
+
+
+# --- contracts ---
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_fit_temperature(data):
+    names = {"logits", "y", "tol", "max_iter"}
+    if data.draw(st.booleans()):
+        n = data.draw(sizes())
+        binary = data.draw(st.booleans())
+        k = 2 if binary else data.draw(sizes(2, 5))
+        z = data.draw(vectors(n, floats()) if binary else matrices(n, k, floats()))
+        y = data.draw(labels(n, k))
+        res, err = check(fit_temperature, z, y, names=names)
+        rows_ = np.c_[np.zeros(n), z] if binary else z
+        own = rows_[np.arange(n), y]
+        slope = rows_.mean(axis=1) - own             # documented: a relative tolerance of 1e-12
+        no_minimiser = np.all(own >= rows_.max(axis=1)) or \
+            np.mean(slope) >= -1e-12 * np.mean(np.abs(slope))
+        if isinstance(err, PerfectSeparationError):
+            assert no_minimiser or "T = inf" in str(err)     # minimiser at beta = 0 in rounding
+        else:
+            assert err is None and not no_minimiser
+            no_nan(res)
+            assert 0 < res.temperature < np.inf
+            no_nan(res.predict_proba(z), res.logits(z))
+    else:
+        res, _ = check(fit_temperature, data.draw(arbitrary(2)), data.draw(arbitrary(1)),
+                       tol=data.draw(st.sampled_from([1e-10, -1.0, "a"])), names=names)
+        no_nan(res)
+        fixed = fit_temperature([2.0, -1.0, 0.5, -3.0, 1.0], [1, 0, 1, 0, 0])
+        for method in (fixed.logits, fixed.predict_proba):
+            out, _ = check(method, data.draw(arbitrary(2)), names=names)
+            no_nan(out)
