@@ -293,9 +293,14 @@ def batch_separated(x: FloatArray, t: FloatArray, coef: FloatArray, grad: FloatA
     if l2 > 0:
         return bad
     z = np.matmul(x, coef[:, -d:, None])[..., 0] + (coef[:, :1] if fit_intercept else 0.0)
-    e = np.exp(-np.abs(z))
-    h = np.where((t == 0) | (t == 1), e / (1.0 + e) ** 2 / n, np.inf).min(axis=1)
-    xmax = np.maximum(np.max(np.abs(x), axis=(1, 2)), 1.0 if fit_intercept else 0.0)
+    hard = (t == 0) | (t == 1)
+    # sigma(z) sigma(-z) falls with |z|: its minimum over labelled samples is at their largest |z|
+    top = np.abs(z).max(axis=1) if hard.all() else np.where(hard, np.abs(z), -np.inf).max(axis=1)
+    with np.errstate(over="ignore", invalid="ignore"):           # no labelled sample: top = -inf
+        e = np.exp(-top)
+        h = np.where(np.isfinite(top), e / (1.0 + e) ** 2 / n, np.inf)
+    xmax = np.maximum(np.maximum(x.max(axis=(1, 2)), -x.min(axis=(1, 2))),
+                      1.0 if fit_intercept else 0.0)
     slack = _slack(n, coef.shape[1], 1.0) * xmax
     doubt = ~bad & ~certified(h, grad, hess, slack)
     for r in np.flatnonzero(doubt):
