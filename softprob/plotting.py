@@ -13,33 +13,70 @@ from numpy.typing import ArrayLike
 
 from softprob._checks import as_float_array
 
+# Sized for the page, not the screen: a figure is 5 in wide at 100 dpi (500 CSS px), shown at
+# full size in the book's text column on a desktop and at >= 70 % of it on a 390 px phone, so
+# 11-12 pt text stays >= 10 CSS px there. One panel per figure: two side by side would shrink
+# below legibility on a phone (stack them, or use two figure cells). Backgrounds are
+# transparent so a figure sits on the page's own colour; the book's stylesheet inverts the
+# lightness of figures in dark mode (_static/softprob.css), so draw with the default colours.
 STYLE = {
-    "figure.figsize": (6.4, 4.0),
+    "figure.figsize": (5.0, 3.4),
     "figure.dpi": 100,
-    "savefig.dpi": 100,
+    "savefig.dpi": 200,
+    "figure.facecolor": "none",
+    "axes.facecolor": "none",
+    "savefig.facecolor": "none",
+    "savefig.transparent": True,
     "axes.grid": True,
     "grid.alpha": 0.3,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.titlesize": 11,
-    "axes.labelsize": 10,
-    "legend.fontsize": 9,
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.labelsize": 12,
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "legend.fontsize": 11,
     "legend.frameon": False,
-    "lines.linewidth": 1.8,
+    "figure.titlesize": 12,
+    "lines.linewidth": 2.0,
     "font.family": "DejaVu Sans",
     "svg.hashsalt": "softprob",
 }
 
+# Inline figures in a notebook: PNG at twice the pixel density, displayed at the figure's size
+# (sharp on high-density phone screens and in the book's PDF). PNG, not SVG: nbval does not
+# compare PNG bytes, so stored figures never make the notebook checks flaky.
+INLINE_FORMAT = "retina"
+
 
 def use_style() -> None:
-    """Apply the book's matplotlib style (inline PNG figures, consistent fonts).
+    """Apply the book's matplotlib style: page-sized figures, legible fonts, clear backgrounds.
+
+    Inside IPython (a notebook, the book's build) the inline backend is also switched to
+    high-density PNG (``INLINE_FORMAT``); elsewhere only ``matplotlib.rcParams`` change.
 
     Examples
     --------
     >>> from softprob.plotting import use_style
     >>> use_style()
+    >>> import matplotlib
+    >>> matplotlib.rcParams["figure.figsize"]
+    [5.0, 3.4]
     """
     mpl.rcParams.update(STYLE)
+    _inline_format(INLINE_FORMAT)
+
+
+def _inline_format(fmt: str) -> None:
+    """Select the inline backend's figure format when running under IPython; no-op otherwise."""
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # plain Python, or a kernel without matplotlib-inline
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats(fmt)
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -124,7 +161,8 @@ def plot_reliability(mean_predicted: ArrayLike, observed: ArrayLike, counts: Arr
     line, = ax.plot(mp, ob, marker="o", ms=0, label=label)
     ax.scatter(mp, ob, s=20 + 180 * n / n.max(), color=line.get_color(), alpha=0.7)
     for xi, yi, ni in zip(mp, ob, n):
-        ax.annotate(f"{int(ni)}", (xi, yi), textcoords="offset points", xytext=(4, -10), fontsize=7)
+        ax.annotate(f"{int(ni)}", (xi, yi), textcoords="offset points", xytext=(4, -10),
+                    fontsize="small")
     ax.set(title=title, xlabel="mean predicted probability", ylabel="observed frequency",
            xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
     ax.legend(loc="upper left")

@@ -6,8 +6,13 @@ recorded as a failure, and the browser's own resolver maps every other host to "
 page: no console errors, no failed requests, zero requests to other hosts, every math element
 typeset by MathJax (no raw ``$$``/``\\begin`` left, no MathJax error boxes), every image loaded,
 every internal link and anchor resolving, no launch/repository buttons, and for notebook pages a
-download button whose target is a valid notebook. A screenshot of chapter 1 and a summary go to
-``test-artifacts/``.
+download button whose target is a valid notebook. At 1280 px every page also has: one viewport
+and one description meta tag, a "Download PDF" link to the whole-book PDF, images whose alt text
+says what they show (never empty, never a file name or path), each notebook figure in a
+<figure> with a caption, no display equation wider than its column and no code cell that
+scrolls sideways. On a 390 px phone every figure is shown at >= 62 % of its size (so its 11 pt
+text stays >= 9.5 CSS px) and, in dark mode, on no white box. A screenshot of chapter 1, phone
+screenshots of a chapter figure (light and dark) and a summary go to ``test-artifacts/``.
 
 Pages are discovered from the build, not listed here. The build is ``_build/html`` (set
 ``SOFTPROB_HTML`` to test another build directory, e.g. one made with ``--path-output``).
@@ -16,6 +21,7 @@ Nothing here skips: a missing build or browser is a failure that says to run ``b
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 from urllib.parse import unquote, urlsplit
@@ -24,9 +30,15 @@ import nbformat
 import pytest
 import yaml
 
-from sitekit import (ARTIFACTS, CHROMIUM, HEADER_BUTTONS_OFF, HTML_DIR, MISSING, PAGES, ROOT, SETUP, Visit,
-                     is_external,
-                     prerequisite_problems, require_prerequisites, scan)
+from sitekit import (ARTIFACTS, BOOK_PDF, CHROMIUM, HEADER_BUTTONS_OFF, HTML_DIR, MISSING, PAGES, ROOT,
+                     SETUP, Visit, is_external, prerequisite_problems, require_prerequisites, scan)
+
+# Alt text that is a file name, a path or a content hash (myst-nb's default is the image's path).
+PATH_LIKE_ALT = re.compile(r"\.(png|jpe?g|gif|svg|webp|pdf)\b|_images/|\.\./|\\|\b[0-9a-f]{16,}\b",
+                           re.IGNORECASE)
+# A figure's text is >= 11 pt at 100 dpi (softprob.plotting.STYLE), 15.3 CSS px at full size; at
+# this scale or more it stays >= 9.5 CSS px on a phone.
+MIN_PHONE_SCALE = 0.62
 
 
 def _toc_files() -> list[str]:
@@ -101,12 +113,31 @@ DOM_FACTS = r"""async () => {
         mathErrors: [...document.querySelectorAll('mjx-merror, mjx-assistive-mml mtext[mathcolor="red"]')]
             .filter(e => e.tagName.toLowerCase() !== 'mtext' || e.textContent.startsWith('\\'))
             .map(e => (e.getAttribute('data-mjx-error') || e.textContent).slice(0, 70)),
-        rawTex: (text.match(/.{0,40}(\$\$|\\begin\{|\\\[|\\\().{0,40}/gs) || []),
+        rawTex: (text.match(/.{0,40}(\$\$|\\begin\{|\\\[|\\\(|\\[A-Za-z]{2,}).{0,40}/gs) || []),
         images,
         links: [...document.querySelectorAll('a[href]')].map(a => a.href),
         liveIds: [...document.querySelectorAll('[id]')].map(e => e.id),
         buttonsOff: [...document.querySelectorAll(BUTTONS_OFF)].map(e => e.className),
         download: [...document.querySelectorAll('a.btn-download-source-button')].map(a => a.href),
+        bookPdf: [...document.querySelectorAll('a.btn-download-book-pdf-button')].map(a => a.href),
+        viewport: document.querySelectorAll('meta[name="viewport"]').length,
+        description: [...document.querySelectorAll('meta[name="description"]')]
+            .map(m => m.content.trim()),
+        alts: [...document.images].map(img => ({src: img.currentSrc || img.src,
+                                               alt: img.getAttribute('alt')})),
+        figures: [...document.querySelectorAll('.bd-article div.cell_output img')].map(img => {
+            const fig = img.closest('figure');
+            const cap = fig && fig.querySelector('figcaption .caption-text, figcaption');
+            return {src: img.currentSrc || img.src, alt: (img.getAttribute('alt') || '').trim(),
+                    figure: !!fig, caption: cap ? cap.textContent.trim() : ''};
+        }),
+        wideMath: [...document.querySelectorAll('div.math mjx-container[display="true"]')]
+            .filter(m => m.scrollWidth > m.clientWidth + 1)
+            .map(m => `${m.closest('div.math').id || '(unlabelled)'}: ${m.scrollWidth} px in ${m.clientWidth} px`),
+        wideCode: [...document.querySelectorAll('div.cell_input pre')]
+            .filter(p => p.scrollWidth > p.clientWidth + 1)
+            .map(p => `${(p.closest('[id]') || {}).id || ''}: ` +
+                 p.textContent.split('\n').reduce((a, b) => b.length > a.length ? b : a, '').slice(0, 60)),
     };
 }""".replace("BUTTONS_OFF", repr(HEADER_BUTTONS_OFF))
 
@@ -244,7 +275,36 @@ def test_page_offline(page_path, context, server, stats):
     problems += [f"launch/repository button present: {c}" for c in facts["buttonsOff"]]
     if notebook_page and not any(href.endswith(".ipynb") for href in downloads):
         problems.append(f"no .ipynb download button (found {downloads})")
+    problems += _reading_surface_problems(facts)
     assert not problems, f"{page_path}:\n  " + "\n  ".join(problems)
+
+
+def _reading_surface_problems(facts: dict) -> list[str]:
+    """Issue 14's rules for one page at 1280 px (see the module docstring)."""
+    problems = []
+    if facts["viewport"] != 1:
+        problems.append(f"{facts['viewport']} viewport meta tags (expected 1)")
+    if len(facts["description"]) != 1 or not facts["description"][0]:
+        problems.append(f"description meta tags: {facts['description']} (expected one, non-empty)")
+    if not any(href.endswith("/" + BOOK_PDF.name) for href in facts["bookPdf"]):
+        problems.append(f"no 'Download PDF' link to {BOOK_PDF.name} (found {facts['bookPdf']})")
+    for img in facts["alts"]:
+        if img["alt"] is None:
+            problems.append(f"image without alt attribute: {img['src']}")
+        elif PATH_LIKE_ALT.search(img["alt"]):
+            problems.append(f"alt text looks like a file name or path: {img['alt']!r} ({img['src']})")
+    for fig in facts["figures"]:
+        name = fig["src"].rsplit("/", 1)[-1][:16]
+        if not fig["alt"]:
+            problems.append(f"figure {name}: empty alt text (set mystnb.image.alt)")
+        if not fig["figure"] or not fig["caption"]:
+            problems.append(f"figure {name}: no <figure> with a caption (set mystnb.figure.caption"
+                            " and mystnb.figure.name)")
+        elif fig["alt"] and fig["alt"] == fig["caption"]:
+            problems.append(f"figure {name}: the alt text copies the caption")
+    problems += [f"display equation wider than the text column: {m}" for m in facts["wideMath"]]
+    problems += [f"code cell scrolls sideways: {c}" for c in facts["wideCode"]]
+    return problems
 
 
 def test_offline_search(context, server, stats):
@@ -261,6 +321,79 @@ def test_offline_search(context, server, stats):
     assert hits > 0
     assert not visit.external and not visit.failed and not visit.console, (
         visit.external, visit.failed, visit.console)
+
+
+PHONE_FIGURES = r"""() => [...document.querySelectorAll('.bd-article div.cell_output img')].map(img => {
+    const style = getComputedStyle(img);
+    const intended = parseFloat(img.style.width) || img.naturalWidth;
+    return {src: img.currentSrc || img.src, shown: img.getBoundingClientRect().width, intended,
+            filter: style.filter, background: style.backgroundColor};
+})"""
+
+
+def _chapter_pages() -> list[str]:
+    return [p for p in PAGES if re.fullmatch(r"book/\d\d_[^/]*\.html", p)]
+
+
+def _as_phone(visit: Visit):
+    """Emulate a 390 px phone (touch, device pixel ratio 2) in the shared browser context; the
+    returned DevTools session takes screenshots at that size."""
+    cdp = visit.page.context.new_cdp_session(visit.page)
+    cdp.send("Emulation.setDeviceMetricsOverride",
+             {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+    cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": True})
+    return cdp
+
+
+def test_phone_figures(context, server):
+    """At 390 px: no page scrolls sideways, every figure is legible and sits on no white box in
+    dark mode. Leaves phone screenshots of chapter 1's first figure, light and dark."""
+    chapters = _chapter_pages()
+    assert chapters, f"no chapter pages built: {SETUP}"
+    problems, shots = [], []
+    for page_path in chapters:
+        visit = Visit(context, server)
+        try:
+            cdp = _as_phone(visit)
+            visit.open(page_path)
+            visit.settle()
+            page = visit.page
+            overflow = page.evaluate("() => document.documentElement.scrollWidth")
+            if overflow > 391:
+                problems.append(f"{page_path}: the page scrolls sideways at 390 px ({overflow} px)")
+            for fig in page.evaluate(PHONE_FIGURES):
+                scale = fig["shown"] / fig["intended"] if fig["intended"] else 0
+                if scale < MIN_PHONE_SCALE:
+                    problems.append(
+                        f"{page_path}: figure {fig['src'].rsplit('/', 1)[-1][:16]} is shown at "
+                        f"{scale:.0%} of its size on a phone (>= {MIN_PHONE_SCALE:.0%} needed: one "
+                        f"panel per figure, at most ~6 in wide at 100 dpi)")
+            page.evaluate("""() => { document.documentElement.dataset.mode = 'dark';
+                                     document.documentElement.dataset.theme = 'dark'; }""")
+            for fig in page.evaluate(PHONE_FIGURES):
+                if "invert" not in fig["filter"] or fig["background"] not in (
+                        "rgba(0, 0, 0, 0)", "transparent"):
+                    problems.append(f"{page_path}: dark-mode figure with filter {fig['filter']!r} "
+                                    f"on {fig['background']}")
+            if page_path.startswith("book/01_") and not shots:
+                if page.locator(".bd-article div.cell_output img").count():
+                    ARTIFACTS.mkdir(exist_ok=True)
+                    page.evaluate("""() => { const f = document.querySelector(
+                        '.bd-article div.cell_output img'); f.scrollIntoView({block: 'center'}); }""")
+                    for mode in ("dark", "light"):
+                        page.evaluate(f"""() => {{ document.documentElement.dataset.mode = '{mode}';
+                                          document.documentElement.dataset.theme = '{mode}'; }}""")
+                        page.wait_for_timeout(400)  # the theme's colour transition
+                        shot = ARTIFACTS / f"phone-figure-{mode}.png"
+                        data = cdp.send("Page.captureScreenshot", {"format": "png"})["data"]
+                        shot.write_bytes(base64.b64decode(data))
+                        shots.append(shot)
+        finally:
+            visit.close()
+    assert not problems, "\n".join(problems)
+    assert len(shots) == 2, "chapter 1 has no figure to photograph"
+    for shot in shots:
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_screenshot_chapter1(context, server):

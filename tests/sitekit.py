@@ -1,7 +1,7 @@
 """Shared pieces of the browser tests in tests/book: where the built book and Chromium are, the
 flags that keep Chromium offline, a static HTML scanner, and one page visit that records every
 request, failure and console error. Fixtures that use them (``server``, ``context``) are in
-``tests/book/conftest.py``.
+``tests/conftest.py``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 HTML_DIR = Path(os.environ.get("SOFTPROB_HTML", ROOT / "_build" / "html")).resolve()
 CHROMIUM = os.environ.get("SOFTPROB_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -33,6 +33,10 @@ CHROMIUM_ARGS = [
     # Belt and braces under the per-page routing: the browser cannot resolve any other host.
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]
+# axe-core, installed from tests/book/package.json by `.ci/setup` (npm ci); see test_a11y.py.
+AXE_JS = Path(__file__).resolve().parent / "book" / "node_modules" / "axe-core" / "axe.min.js"
+# The whole-book PDF: _ext/print_book.py writes it into the site, every page links to it.
+BOOK_PDF = HTML_DIR / "softprob-book.pdf"
 HEADER_BUTTONS_OFF = (".dropdown-launch-buttons, .btn-launch-thebe, .btn-source-repository-button, "
                       ".btn-source-edit-button, .btn-source-issues-button")
 
