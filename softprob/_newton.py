@@ -52,13 +52,14 @@ def accept_step(loss, new_loss, slope, scale, convex: bool = True):
 
     Accept when the loss did not increase, or - for a convex objective -
     when convexity proves it did not: ``slope = grad(new) . step >= 0``
-    implies f(new) <= f(old). A non-finite loss is never accepted, unless
-    the step has been halved to nothing (scale < 1e-10).
+    implies f(new) <= f(old); or when the step has been halved to nothing
+    (scale < 1e-10). A non-finite loss is never accepted: a search that
+    reaches scale < 1e-10 without a finite loss has stalled (the caller stops).
     """
     ok = new_loss <= loss + 1e-15
     if convex:
         ok = ok | (slope >= 0.0)
-    return (ok & np.isfinite(new_loss)) | (scale < 1e-10)
+    return (ok | (scale < 1e-10)) & np.isfinite(new_loss)
 
 
 def block_size(k: int, work_rows: int = 0) -> int:
@@ -84,12 +85,17 @@ def solve_newton(hess: FloatArray, grad: FloatArray) -> FloatArray:
     scale = 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0))
     a = hess * scale[:, None] * scale[None, :]
     try:
-        step = np.linalg.solve(a, grad * scale) * scale
+        with np.errstate(over="ignore", invalid="ignore"):
+            step = np.linalg.solve(a, grad * scale) * scale
         if np.all(np.isfinite(step)) and np.linalg.cond(a) < 1e12:
             return step
     except np.linalg.LinAlgError:
         pass
-    return np.linalg.lstsq(a, grad * scale, rcond=1e-12)[0] * scale
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.linalg.lstsq(a, grad * scale, rcond=1e-12)[0] * scale
+    except np.linalg.LinAlgError:                    # SVD failed: a diagonal (Jacobi) step
+        return grad * scale * scale
 
 
 def logistic_pass(xt: FloatArray, g: FloatArray, w: FloatArray | None, soft: FloatArray | None,
@@ -372,12 +378,17 @@ def newton(pass_at: Pass, theta: FloatArray, tol: float, max_iter: int,
         step = solve_newton(hess, grad)
         scale = 1.0
         while True:
-            cand = theta - scale * step
             with np.errstate(over="ignore", invalid="ignore"):   # a wild step: rejected below
+                cand = theta - scale * step
                 new_loss, new_grad, new_hess = pass_at(cand)
-            if accept_step(loss, new_loss, new_grad @ step, scale, convex):
+                slope = new_grad @ step
+            if not (np.all(np.isfinite(new_grad)) and np.all(np.isfinite(new_hess))):
+                new_loss = np.inf                                # never accepted
+            if accept_step(loss, new_loss, slope, scale, convex) or scale < 1e-10:
                 break
             scale /= 2
+        if not np.isfinite(new_loss):                            # stalled: no finite step left
+            break
         theta, loss, grad, hess = cand, new_loss, new_grad, new_hess
         grad_norm = float(np.max(np.abs(grad)))
         n_iter += 1

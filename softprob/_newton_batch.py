@@ -125,7 +125,8 @@ def newton_group(xt: FloatArray, t: FloatArray, fit_intercept: bool, tol: float,
         if act.size == 0:
             break
         sub = slice(None) if act.size == r else act
-        step = _solve(hess[act], grad[act])
+        with np.errstate(over="ignore", invalid="ignore"):
+            step = _solve(hess[act], grad[act])
         scale = np.ones(act.size)
         todo = np.arange(act.size)                   # replications whose step is not yet accepted
         while todo.size:
@@ -134,13 +135,16 @@ def newton_group(xt: FloatArray, t: FloatArray, fit_intercept: bool, tol: float,
             sel = sub if todo.size == act.size else rows
             with np.errstate(over="ignore", invalid="ignore"):   # wild steps: rejected below
                 c_loss, c_grad, c_hess = _pass(xt[sel], g[sel], cand, work, penalty)
-            ok = accept_step(loss[rows], c_loss, np.einsum("rk,rk->r", c_grad, step[todo]),
-                             scale[todo])
+                slope = np.einsum("rk,rk->r", c_grad, step[todo])
+            finite = np.all(np.isfinite(c_grad), axis=1) & np.all(np.isfinite(c_hess), axis=(1, 2))
+            ok = accept_step(loss[rows], np.where(finite, c_loss, np.inf), slope, scale[todo])
+            stalled = ~ok & (scale[todo] < 1e-10)            # no finite step left: stop there
+            n_iter[rows[stalled]] = max_iter
             done = rows[ok]
             beta[done], loss[done] = cand[ok], c_loss[ok]
             grad[done], hess[done] = c_grad[ok], c_hess[ok]
             scale[todo[~ok]] /= 2
-            todo = todo[~ok]
+            todo = todo[~ok & ~stalled]
         grad_norm[act] = np.max(np.abs(grad[act]), axis=1)
         n_iter[act] += 1
     return BatchState(beta, n_iter, grad_norm, loss, grad, hess)

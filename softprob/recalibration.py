@@ -54,12 +54,17 @@ class TemperatureResult:
     loss: float
 
     def logits(self, logits: ArrayLike) -> FloatArray:
-        """Recalibrated logits ``logits / T``, same shape."""
-        return chk.as_float_array("logits", logits, ndim=(1, 2)) / self.temperature
+        """Recalibrated logits ``logits / T``, same shape (+-inf beyond the float range)."""
+        with np.errstate(over="ignore"):
+            return chk.as_float_array("logits", logits, ndim=(1, 2)) / self.temperature
 
     def predict_proba(self, logits: ArrayLike) -> FloatArray:
         """Recalibrated probabilities: P(A|x) (n,) for binary logits, rows (n, K) otherwise."""
-        z = self.logits(logits)
+        z = chk.as_float_array("logits", logits, ndim=(1, 2))
+        if z.ndim == 2 and z.size:                   # shift first: (z - max) / T has no +inf
+            z = z - z.max(axis=1, keepdims=True)
+        with np.errstate(over="ignore"):
+            z = z / self.temperature
         return kern.sigmoid(z) if z.ndim == 1 else np.exp(kern.log_softmax(z))
 
 
