@@ -144,7 +144,7 @@ def as_features(name: str, X: ArrayLike, n_features: int | None = None,
     x = x[:, None] if x.ndim == 1 else x
     if x.shape[1] == 0:
         raise ValueError(f"{name}: has no feature columns (shape {x.shape})")
-    if limit is not None and x.size and np.max(np.abs(x)) > limit:
+    if limit is not None and x.size and max(x.max(), -x.min()) > limit:   # no |x| temporary
         raise ValueError(f"{name}: values beyond {limit:.0e} in magnitude overflow the Newton "
                          "system (their squares are summed); rescale the features")
     if n_features is not None and x.shape[1] != n_features:

@@ -190,8 +190,8 @@ def _suspect(hess: FloatArray) -> np.ndarray:
     """Where a (stack of) Hessian(s) is singular or badly conditioned, so the rank is in doubt."""
     diag = np.diagonal(hess, axis1=-2, axis2=-1)
     d = 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0))
-    cond = np.linalg.cond(hess * d[..., :, None] * d[..., None, :])
-    return ~np.all(diag > 0, axis=-1) | ~(cond < 1e12)
+    eig = np.linalg.eigvalsh(hess * d[..., :, None] * d[..., None, :])   # cheaper than an SVD
+    return ~np.all(diag > 0, axis=-1) | ~(eig[..., 0] > 1e-12 * eig[..., -1])
 
 
 def rank_message(rank: int, k: int, where: str = "") -> str:
@@ -288,19 +288,21 @@ def batch_separated(x: FloatArray, t: FloatArray, coef: FloatArray, grad: FloatA
     """Which replications of a batch of logistic fits have no finite estimate (bool (R,))."""
     n_rep, n, d = x.shape
     bad = np.zeros(n_rep, dtype=bool)
-    if fit_intercept:
-        bad = np.all(t == 1, axis=1) | np.all(t == 0, axis=1)
+    if fit_intercept:                                 # one class: all targets 1, or all 0
+        bad = (t.min(axis=1) == 1) | (t.max(axis=1) == 0)
     if l2 > 0:
         return bad
-    z = np.matmul(x, coef[:, -d:, None])[..., 0] + (coef[:, :1] if fit_intercept else 0.0)
-    hard = (t == 0) | (t == 1)
+    z = np.einsum("rnd,rd->rn", x, coef[:, -d:])
+    if fit_intercept:
+        z += coef[:, :1]
+    soft = (t > 0) & (t < 1)
     # sigma(z) sigma(-z) falls with |z|: its minimum over labelled samples is at their largest |z|
-    top = np.abs(z).max(axis=1) if hard.all() else np.where(hard, np.abs(z), -np.inf).max(axis=1)
+    np.abs(z, out=z)
+    top = z.max(axis=1) if not soft.any() else np.where(soft, -np.inf, z).max(axis=1)
     with np.errstate(over="ignore", invalid="ignore"):           # no labelled sample: top = -inf
         e = np.exp(-top)
         h = np.where(np.isfinite(top), e / (1.0 + e) ** 2 / n, np.inf)
-    xmax = np.maximum(np.maximum(x.max(axis=(1, 2)), -x.min(axis=(1, 2))),
-                      1.0 if fit_intercept else 0.0)
+    xmax = max(x.max(), -x.min(), 1.0 if fit_intercept else 0.0)   # one bound for all
     slack = _slack(n, coef.shape[1], 1.0) * xmax
     doubt = ~bad & ~certified(h, grad, hess, slack)
     for r in np.flatnonzero(doubt):

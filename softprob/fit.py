@@ -215,7 +215,8 @@ def fit_logistic_batch(X: ArrayLike, y: ArrayLike, *, l2: float = 0.0, fit_inter
     """
     x = chk.as_float_array("X", X, ndim=(2, 3))
     x = x[:, :, None] if x.ndim == 2 else x
-    chk.as_features("X", x.reshape(-1, x.shape[2]), limit=_X_LIMIT)
+    if x.shape[2] == 0 or max(x.max(), -x.min()) > _X_LIMIT:
+        chk.as_features("X", x.reshape(-1, x.shape[2]), limit=_X_LIMIT)     # raises, says why
     t = chk.as_probabilities("y", y, ndim=2)
     if t.shape != x.shape[:2]:
         raise ValueError(f"y: expected shape {x.shape[:2]} to match X, got {t.shape}")
