@@ -96,7 +96,15 @@ def separating_direction(ineq: FloatArray, eq: FloatArray | None) -> tuple[bool,
     margins = a @ sol.x
     tied_ok = e is None or np.max(np.abs(e @ sol.x)) <= 1e-9 * k
     found = bool(margins.min() >= -1e-9 * k and tied_ok and margins.max() > 1e-7)
-    return found, bool(found and e is None and margins.min() > 1e-7)
+    if not found or e is not None:                   # tied soft targets: at most quasi-complete
+        return found, False
+    # complete separation: some direction gives EVERY labelled sample a positive margin t
+    cost = np.zeros(k + 1)
+    cost[-1] = -1.0                                  # maximise t subject to a @ d >= t, t <= 1
+    best = optimize.linprog(cost, A_ub=np.hstack([-a, np.ones((a.shape[0], 1))]),
+                            b_ub=np.zeros(a.shape[0]), bounds=[(-1.0, 1.0)] * k + [(None, 1.0)],
+                            method="highs")
+    return True, bool(best.status == 0 and -best.fun > 1e-7)
 
 
 def binary_rows(xt: FloatArray, t: FloatArray, w: FloatArray | None
