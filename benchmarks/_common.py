@@ -39,8 +39,8 @@ def machine_header(title: str) -> None:
     blas = {(i["internal_api"], i["num_threads"]) for i in threadpool_info()}
     print(f"# {title}")
     print(f"machine: {os.cpu_count()} cores, {cpu_model()}; load average at start: {load()}")
-    print(f"numpy {np.__version__}, scikit-learn {sklearn.__version__}, Python {platform.python_version()};"
-          f" thread pools {sorted(blas)}")
+    print(f"numpy {np.__version__}, scikit-learn {sklearn.__version__}, "
+          f"Python {platform.python_version()}; thread pools {sorted(blas)}")
 
 
 def interleaved(fns: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:

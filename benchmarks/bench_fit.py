@@ -29,8 +29,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from softprob.data import GaussianBinary, GaussianClasses
-from softprob.fit import fit_logistic
-from softprob.fit_multiclass import fit_softmax
+from softprob.fit import fit_logistic, fit_softmax
 from softprob.losses import binary_cross_entropy, categorical_cross_entropy
 
 SK_TOLS = (1e-4, 1e-6, 1e-8, 1e-10)
@@ -58,9 +57,10 @@ def sk_fit(solver: str, tol: float, X: np.ndarray, y: np.ndarray) -> LogisticReg
 
 
 def calibrate(model: str, solver: str, X, y, target: float) -> tuple[float, float]:
-    """Loosest scikit-learn tolerance whose loss is within LOSS_RTOL of ``target``; its rel. diff."""
+    """Loosest scikit-learn tol whose loss is within LOSS_RTOL of ``target``; its rel. diff."""
     for tol in SK_TOLS:
-        diff = (mean_loss(model, y, sk_fit(solver, tol, X, y).decision_function(X)) - target) / target
+        scores = sk_fit(solver, tol, X, y).decision_function(X)
+        diff = (mean_loss(model, y, scores) - target) / target
         if abs(diff) <= LOSS_RTOL:
             break
     return tol, diff
@@ -80,9 +80,11 @@ def run(model: str, n: int, d: int, rounds: int) -> list[str]:
     lb, nc = ms["lbfgs"] / ms["softprob"], ms["newton-cholesky"] / ms["softprob"]
     flag = ""
     if model == "logistic" and n >= 10**6 and d <= 3:
-        flag = "met" if lb >= 3 and nc >= 2 and max(abs(v[1]) for v in tols.values()) <= LOSS_RTOL else "MISSED"
+        same = max(abs(v[1]) for v in tols.values()) <= LOSS_RTOL
+        flag = "met" if lb >= 3 and nc >= 2 and same else "MISSED"
     return [f"{n:.0e}", str(d), f"{ms['softprob']:.1f}", str(res.n_iter),
-            f"{ms['lbfgs']:.1f}", f"{tols['lbfgs'][0]:.0e}", f"{lb:.1f}x", f"{tols['lbfgs'][1]:+.1e}",
+            f"{ms['lbfgs']:.1f}", f"{tols['lbfgs'][0]:.0e}", f"{lb:.1f}x",
+            f"{tols['lbfgs'][1]:+.1e}",
             f"{ms['newton-cholesky']:.1f}", f"{tols['newton-cholesky'][0]:.0e}", f"{nc:.1f}x",
             f"{tols['newton-cholesky'][1]:+.1e}", flag]
 

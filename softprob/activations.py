@@ -1,4 +1,4 @@
-"""Output layers: sigmoid, softmax and their logarithms, computed stably.
+"""Output layers: sigmoid, softmax and their logarithms, stable at any logit.
 
 Every function here stays finite and accurate for logits of any size
 (|z| >= 1e4 included) by using log-sum-exp identities instead of
@@ -10,21 +10,22 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from softprob import _kernels as kern
 from softprob._checks import FloatArray, as_float_array, as_probabilities
 
 
-def sigmoid(z: ArrayLike) -> FloatArray:
+def sigmoid(logits: ArrayLike) -> FloatArray:
     r"""Logistic function :math:`\sigma(z) = 1 / (1 + e^{-z})`, evaluated stably.
 
     Parameters
     ----------
-    z : array_like
-        Logits (any shape, finite).
+    logits : array_like
+        Logits z (any shape, finite).
 
     Returns
     -------
     ndarray
-        :math:`\sigma(z)`, same shape as ``z``; values in [0, 1].
+        :math:`\sigma(z)`, same shape as ``logits``; values in [0, 1].
 
     Examples
     --------
@@ -32,12 +33,10 @@ def sigmoid(z: ArrayLike) -> FloatArray:
     >>> sigmoid([0.0, 1e4, -1e4]).tolist()
     [0.5, 1.0, 0.0]
     """
-    z = as_float_array("z", z, allow_empty=True)
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return kern.sigmoid(as_float_array("logits", logits, allow_empty=True))
 
 
-def log_sigmoid(z: ArrayLike) -> FloatArray:
+def log_sigmoid(logits: ArrayLike) -> FloatArray:
     r"""Log of the logistic function, :math:`\log\sigma(z) = -\log(1 + e^{-z})`.
 
     Uses :math:`\log\sigma(z) = \min(z, 0) - \log(1 + e^{-|z|})`, which is
@@ -45,13 +44,13 @@ def log_sigmoid(z: ArrayLike) -> FloatArray:
 
     Parameters
     ----------
-    z : array_like
-        Logits (any shape, finite).
+    logits : array_like
+        Logits z (any shape, finite).
 
     Returns
     -------
     ndarray
-        :math:`\log\sigma(z)`, same shape as ``z``; values <= 0.
+        :math:`\log\sigma(z)`, same shape as ``logits``; values <= 0.
 
     Examples
     --------
@@ -59,8 +58,7 @@ def log_sigmoid(z: ArrayLike) -> FloatArray:
     >>> log_sigmoid([0.0, -1e4]).tolist()
     [-0.6931471805599453, -10000.0]
     """
-    z = as_float_array("z", z, allow_empty=True)
-    return np.minimum(z, 0.0) - np.log1p(np.exp(-np.abs(z)))
+    return kern.log_sigmoid(as_float_array("logits", logits, allow_empty=True))
 
 
 def logit(p: ArrayLike) -> FloatArray:
@@ -82,18 +80,18 @@ def logit(p: ArrayLike) -> FloatArray:
     >>> round(float(logit(0.75)), 12)
     1.098612288668
     """
-    p = as_probabilities("p", p)
+    p = as_probabilities("p", p, allow_empty=True)
     with np.errstate(divide="ignore"):
         return np.log(p) - np.log1p(-p)
 
 
-def logsumexp(z: ArrayLike, axis: int = -1) -> FloatArray:
+def logsumexp(logits: ArrayLike, axis: int = -1) -> FloatArray:
     r""":math:`\log\sum_k e^{z_k}` along ``axis``, without overflow.
 
     Parameters
     ----------
-    z : array_like
-        Logits, at least 1-D.
+    logits : array_like
+        Logits, at least 1-D, not empty along ``axis``.
     axis : int, default -1
         Axis to reduce.
 
@@ -108,20 +106,15 @@ def logsumexp(z: ArrayLike, axis: int = -1) -> FloatArray:
     >>> float(logsumexp([1e4, 1e4]))
     10000.69314718056
     """
-    z = as_float_array("z", z)
-    if z.ndim == 0:
-        raise ValueError("z: expected at least a 1-D array, got a scalar")
-    m = np.max(z, axis=axis, keepdims=True)
-    out = m + np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
-    return np.squeeze(out, axis=axis)
+    return kern.logsumexp(_class_axis(logits, axis), axis=axis)
 
 
-def log_softmax(z: ArrayLike, axis: int = -1) -> FloatArray:
+def log_softmax(logits: ArrayLike, axis: int = -1) -> FloatArray:
     r"""Log of the softmax, :math:`z_k - \log\sum_j e^{z_j}`.
 
     Parameters
     ----------
-    z : array_like
+    logits : array_like
         Logits, at least 1-D; classes along ``axis``.
     axis : int, default -1
         Class axis.
@@ -129,7 +122,7 @@ def log_softmax(z: ArrayLike, axis: int = -1) -> FloatArray:
     Returns
     -------
     ndarray
-        Log-probabilities, same shape as ``z``; ``exp`` of each slice sums to 1.
+        Log-probabilities, same shape as ``logits``; ``exp`` of each slice sums to 1.
 
     Examples
     --------
@@ -138,20 +131,17 @@ def log_softmax(z: ArrayLike, axis: int = -1) -> FloatArray:
     >>> np.round(log_softmax([1e4, 0.0]), 6).tolist()
     [0.0, -10000.0]
     """
-    z = as_float_array("z", z)
-    if z.ndim == 0:
-        raise ValueError("z: expected at least a 1-D array, got a scalar")
-    return z - np.expand_dims(logsumexp(z, axis=axis), axis)
+    return kern.log_softmax(_class_axis(logits, axis), axis=axis)
 
 
-def softmax(z: ArrayLike, axis: int = -1) -> FloatArray:
+def softmax(logits: ArrayLike, axis: int = -1) -> FloatArray:
     r"""Softmax :math:`e^{z_k} / \sum_j e^{z_j}` along ``axis``.
 
     Invariant to adding the same constant to every logit of a slice.
 
     Parameters
     ----------
-    z : array_like
+    logits : array_like
         Logits, at least 1-D; classes along ``axis``.
     axis : int, default -1
         Class axis.
@@ -159,7 +149,7 @@ def softmax(z: ArrayLike, axis: int = -1) -> FloatArray:
     Returns
     -------
     ndarray
-        Probabilities, same shape as ``z``; each slice sums to 1.
+        Probabilities, same shape as ``logits``; each slice sums to 1.
 
     Examples
     --------
@@ -167,4 +157,16 @@ def softmax(z: ArrayLike, axis: int = -1) -> FloatArray:
     >>> softmax([0.0, 0.0]).tolist()
     [0.5, 0.5]
     """
-    return np.exp(log_softmax(z, axis=axis))
+    return np.exp(kern.log_softmax(_class_axis(logits, axis), axis=axis))
+
+
+def _class_axis(logits: ArrayLike, axis: int) -> FloatArray:
+    z = as_float_array("logits", logits, allow_empty=True)
+    if z.ndim == 0:
+        raise ValueError("logits: expected at least a 1-D array, got a scalar")
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) \
+            or not -z.ndim <= axis < z.ndim:
+        raise ValueError(f"axis: must be an integer in [{-z.ndim}, {z.ndim}), got {axis!r}")
+    if z.shape[axis] == 0:
+        raise ValueError(f"logits: has no classes along axis {axis} (shape {z.shape})")
+    return z

@@ -1,8 +1,20 @@
-"""Calibration: reliability curves, expected calibration error, temperature scaling.
+"""Measuring calibration: reliability curves, ECE (binary, top-label, class-wise), noise floors.
 
 A model is calibrated when, among the inputs it gives score p, a fraction p
-belongs to class A. These tools measure how far fitted scores are from that,
-and repair a common failure (overconfidence) with one parameter.
+belongs to the class scored. Binary scores are P(A | x) (1-D). For K-class
+probability rows (n, K) say which calibration is measured, with
+``multiclass``:
+
+* ``"top-label"`` (Guo et al. 2017): the confidence max_k p_k against
+  whether the arg-max class was right. One number for the whole model; it
+  can look fine while a rare class is badly over- or under-predicted.
+* ``"class-wise"`` (Kull et al. 2019): for each class k, the score p_k
+  against the indicator y = k; the ECE is the mean over classes.
+
+Binned estimates are biased upwards by sampling noise: the noise floors
+(:func:`calibrated_ece_samples`, :func:`calibrated_ece_approx`) give the
+ECE a perfectly calibrated model with the same scores would show. Repairs
+(temperature scaling) are in :mod:`softprob.recalibration`.
 """
 
 from __future__ import annotations
@@ -10,36 +22,93 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from softprob._checks import (FloatArray, as_float_array, as_labels, as_probabilities, positive_int,
-                              same_length)
-from softprob.activations import log_sigmoid, log_softmax, sigmoid, softmax
+from softprob import _checks as chk
+from softprob._checks import FloatArray
+
+_FORMS = ("top-label", "class-wise")
+_STRATEGIES = ("uniform", "quantile")
 
 
-def _bin_ids(p: FloatArray, n_bins: int, strategy: str) -> FloatArray:
+def _bin_ids(p: FloatArray, n_bins: int, strategy: str) -> np.ndarray:
     if strategy == "uniform":
         edges = np.linspace(0.0, 1.0, n_bins + 1)
-    elif strategy == "quantile":
-        edges = np.percentile(p, np.linspace(0.0, 100.0, n_bins + 1))
     else:
-        raise ValueError(f"strategy: must be 'uniform' or 'quantile', got {strategy!r}")
+        edges = np.percentile(p, np.linspace(0.0, 100.0, n_bins + 1))
     # interior edges only; a score equal to an edge goes to the lower bin (as scikit-learn)
     return np.searchsorted(edges[1:-1], p)
 
 
-def reliability_curve(y: ArrayLike, p: ArrayLike, n_bins: int = 10,
-                      strategy: str = "uniform") -> tuple[FloatArray, FloatArray, FloatArray]:
+def _scores(y_prob: ArrayLike, multiclass: str | None) -> FloatArray:
+    """Validated binary scores (n,) or probability rows (n, K), with ``multiclass`` to match."""
+    p = chk.as_probabilities("y_prob", y_prob, ndim=(1, 2), rows_sum_to_one="2d")
+    if p.ndim == 1 and multiclass is not None:
+        raise ValueError(f"multiclass: y_prob is 1-D (binary scores P(A)); pass multiclass=None, "
+                         f"or probability rows (n, K) for {multiclass!r}")
+    if p.ndim == 2 and multiclass is None:
+        raise ValueError(f"multiclass: y_prob has {p.shape[1]} columns (K-class rows); pass "
+                         "multiclass='top-label' (confidence of the predicted class against "
+                         "whether it was right) or multiclass='class-wise' (each class's score "
+                         "against its indicator)")
+    if multiclass is not None:
+        chk.one_of("multiclass", multiclass, _FORMS)
+    return p
+
+
+def _pairs(y_true: ArrayLike, p: FloatArray, multiclass: str | None) -> list[tuple]:
+    """(hits, scores) pairs to bin: one for binary / top-label, one per class for class-wise."""
+    n_classes = 2 if p.ndim == 1 else p.shape[1]
+    hint = ("; y_prob is 1-D (binary P(A)): for K classes pass probability rows (n, K) with "
+            "multiclass='top-label' or 'class-wise'") if p.ndim == 1 else ""
+    labels = chk.as_labels("y_true", y_true, n_classes, hint)
+    chk.same_length(("y_true", "y_prob"), labels, p)
+    if p.ndim == 1:
+        return [(labels.astype(float), p)]
+    if multiclass == "top-label":
+        return [((p.argmax(axis=1) == labels).astype(float), p.max(axis=1))]
+    return [((labels == k).astype(float), p[:, k]) for k in range(n_classes)]
+
+
+def _curve(hits: FloatArray, p: FloatArray, n_bins: int, strategy: str
+           ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    ids = _bin_ids(p, n_bins, strategy)
+    counts = np.bincount(ids, minlength=n_bins).astype(float)
+    sums = np.bincount(ids, weights=p, minlength=n_bins)
+    freq = np.bincount(ids, weights=hits, minlength=n_bins)
+    keep = counts > 0
+    return sums[keep] / counts[keep], freq[keep] / counts[keep], counts[keep]
+
+
+def _ece(pairs: list[tuple], n_bins: int, strategy: str) -> float:
+    eces = []
+    for hits, p in pairs:
+        mean_p, freq, counts = _curve(hits, p, n_bins, strategy)
+        eces.append(np.sum(counts * np.abs(freq - mean_p)) / np.sum(counts))
+    return float(np.mean(eces))
+
+
+def _options(n_bins: int, strategy: str) -> tuple[int, str]:
+    return chk.positive_int("n_bins", n_bins), chk.one_of("strategy", strategy, _STRATEGIES)
+
+
+def reliability_curve(y_true: ArrayLike, y_prob: ArrayLike, n_bins: int = 10,
+                      strategy: str = "uniform", *, multiclass: str | None = None,
+                      label: int | None = None) -> tuple[FloatArray, FloatArray, FloatArray]:
     r"""Mean predicted probability, observed frequency and count in each non-empty bin.
 
     Parameters
     ----------
-    y : array_like, shape (n,)
-        Labels, 1 = A and 0 = B (or the 0/1 "prediction was correct" indicator).
-    p : array_like, shape (n,)
-        Predicted P(A | x) (or confidence), in [0, 1].
+    y_true : array_like, shape (n,)
+        Labels: 1 = A and 0 = B for binary scores; 0..K-1 for probability rows.
+    y_prob : array_like, shape (n,) or (n, K)
+        Predicted P(A | x), or probability rows (each summing to 1).
     n_bins : int, default 10
         Number of bins on [0, 1].
     strategy : {'uniform', 'quantile'}
         Equal-width bins, or bins holding equal numbers of scores.
+    multiclass : {None, 'top-label', 'class-wise'}
+        None for binary scores; required for rows (see the module docstring).
+    label : int, optional
+        The class whose curve to return, with ``multiclass='class-wise'``.
 
     Returns
     -------
@@ -52,38 +121,47 @@ def reliability_curve(y: ArrayLike, p: ArrayLike, n_bins: int = 10,
     >>> mp, freq, n = reliability_curve([0, 1, 1, 1], [0.1, 0.2, 0.9, 0.8], n_bins=2)
     >>> mp.tolist(), freq.tolist(), n.tolist()
     ([0.15000000000000002, 0.8500000000000001], [0.5, 1.0], [2.0, 2.0])
+    >>> rows = [[0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.2, 0.2, 0.6]]
+    >>> reliability_curve([0, 2, 2], rows, n_bins=2, multiclass="top-label")[1].tolist()
+    [0.6666666666666666]
     """
-    y_arr = as_labels("y", y, 2).astype(float)
-    p_arr = as_probabilities("p", p, ndim=1)
-    same_length(("y", "p"), y_arr, p_arr)
-    n_bins = positive_int("n_bins", n_bins)
-    ids = _bin_ids(p_arr, n_bins, strategy)
-    counts = np.bincount(ids, minlength=n_bins).astype(float)
-    sums = np.bincount(ids, weights=p_arr, minlength=n_bins)
-    hits = np.bincount(ids, weights=y_arr, minlength=n_bins)
-    keep = counts > 0
-    return sums[keep] / counts[keep], hits[keep] / counts[keep], counts[keep]
+    p = _scores(y_prob, multiclass)
+    n_bins, strategy = _options(n_bins, strategy)
+    pairs = _pairs(y_true, p, multiclass)
+    if multiclass == "class-wise":
+        if label is None or isinstance(label, bool) or not isinstance(label, (int, np.integer)) \
+                or not 0 <= label < len(pairs):
+            raise ValueError(f"label: multiclass='class-wise' draws one class's curve: pass "
+                             f"label=k with k in 0..{len(pairs) - 1}, got {label!r}")
+        return _curve(*pairs[label], n_bins, strategy)
+    if label is not None:
+        raise ValueError("label: only used with multiclass='class-wise'")
+    return _curve(*pairs[0], n_bins, strategy)
 
 
-def expected_calibration_error(y: ArrayLike, p: ArrayLike, n_bins: int = 15,
-                               strategy: str = "uniform") -> float:
+def expected_calibration_error(y_true: ArrayLike, y_prob: ArrayLike, n_bins: int = 15,
+                               strategy: str = "uniform", *,
+                               multiclass: str | None = None) -> float:
     r"""Expected calibration error :math:`\sum_b (n_b/n)\,|\bar y_b - \bar p_b|`.
 
-    Binary scores (1-D ``p``) use P(A | x) against the label. Probability rows
-    (2-D ``p``) use the top-label form of Guo et al. (2017): the confidence
-    max_k p_k against whether the arg-max class was correct. Binning makes
-    this a biased estimate (Kumar, Liang & Ma 2019): it depends on ``n_bins``.
+    Binary scores compare P(A | x) with the label. Probability rows need
+    ``multiclass``: ``'top-label'`` bins the confidence against "the arg-max
+    was right"; ``'class-wise'`` averages over classes the binary ECE of p_k
+    against y = k. Binning makes this a biased estimate (Kumar, Liang & Ma
+    2019): compare it with its noise floor.
 
     Parameters
     ----------
-    y : array_like, shape (n,)
+    y_true : array_like, shape (n,)
         Labels (0/1 for binary; 0..K-1 for rows).
-    p : array_like, shape (n,) or (n, K)
+    y_prob : array_like, shape (n,) or (n, K)
         Predicted probabilities.
     n_bins : int, default 15
         Number of bins.
     strategy : {'uniform', 'quantile'}
         Binning scheme.
+    multiclass : {None, 'top-label', 'class-wise'}
+        None for binary scores; required for rows.
 
     Returns
     -------
@@ -96,91 +174,25 @@ def expected_calibration_error(y: ArrayLike, p: ArrayLike, n_bins: int = 15,
     >>> round(expected_calibration_error([0, 1, 1, 1], [0.1, 0.2, 0.9, 0.8], n_bins=2), 6)
     0.25
     """
-    p_arr = np.asarray(p)
-    if p_arr.ndim == 2:
-        rows = as_probabilities("p", p_arr, ndim=2, rows_sum_to_one=True)
-        labels = as_labels("y", y, rows.shape[1])
-        same_length(("y", "p"), labels, rows)
-        correct = (rows.argmax(axis=1) == labels).astype(int)
-        return expected_calibration_error(correct, rows.max(axis=1), n_bins, strategy)
-    mean_p, freq, counts = reliability_curve(y, p, n_bins, strategy)
-    return float(np.sum(counts * np.abs(freq - mean_p)) / np.sum(counts))
+    p = _scores(y_prob, multiclass)
+    n_bins, strategy = _options(n_bins, strategy)
+    return _ece(_pairs(y_true, p, multiclass), n_bins, strategy)
 
 
-def _scaled_nll(z: FloatArray, labels: FloatArray, beta: float) -> tuple[float, float, float]:
-    """NLL of logits beta*z, and its first two derivatives in beta."""
-    if z.ndim == 1:
-        s = beta * z
-        nll = -np.mean(labels * log_sigmoid(s) + (1 - labels) * log_sigmoid(-s))
-        p = sigmoid(s)
-        return float(nll), float(np.mean((p - labels) * z)), float(np.mean(p * (1 - p) * z**2))
-    s = beta * z
-    lp = log_softmax(s)
-    idx = labels.astype(int)
-    nll = -np.mean(lp[np.arange(len(idx)), idx])
-    p = softmax(s)
-    mean_z = np.sum(p * z, axis=1)
-    grad = np.mean(mean_z - z[np.arange(len(idx)), idx])
-    hess = np.mean(np.sum(p * z**2, axis=1) - mean_z**2)
-    return float(nll), float(grad), float(hess)
+def calibrated_ece_samples(y_prob: ArrayLike, rng: np.random.Generator, n_bins: int = 15,
+                           n_rep: int = 200, strategy: str = "uniform", *,
+                           multiclass: str | None = None) -> FloatArray:
+    r"""ECE of a *perfectly calibrated* predictor with scores ``y_prob``: the noise floor.
 
-
-def fit_temperature(z: ArrayLike, y: ArrayLike, tol: float = 1e-10, max_iter: int = 100) -> float:
-    r"""Temperature T > 0 minimising the held-out log loss of logits z / T.
-
-    The NLL is convex in :math:`\beta = 1/T`, so Newton's method on
-    :math:`\beta` finds the global minimum. Dividing every logit by the same
-    T > 0 keeps their order, so the predicted class never changes.
+    Draws labels from the scores themselves ``n_rep`` times (binary:
+    :math:`y_i \sim \mathrm{Bernoulli}(p_i)`; rows: :math:`y_i \sim
+    \mathrm{Categorical}(p_i)`), so that the scores are exactly calibrated,
+    and returns the ECE of each draw. Anything above zero is sampling noise of
+    the binned estimator; it grows with ``n_bins`` and shrinks like :math:`1/\sqrt{n}`.
 
     Parameters
     ----------
-    z : array_like, shape (n,) or (n, K)
-        Validation logits (binary: logit of A).
-    y : array_like, shape (n,)
-        Validation labels.
-    tol : float, default 1e-10
-        Stop when |dNLL/dβ| < tol.
-    max_iter : int, default 100
-        Iteration cap.
-
-    Returns
-    -------
-    float
-        The fitted temperature T.
-
-    Examples
-    --------
-    >>> from softprob.calibration import fit_temperature
-    >>> round(fit_temperature([4.0, -4.0, 4.0, -4.0], [1, 0, 0, 1]), 3) > 100
-    True
-    """
-    z_arr = as_float_array("z", z, ndim=(1, 2))
-    labels = as_labels("y", y, 2 if z_arr.ndim == 1 else z_arr.shape[1]).astype(float)
-    same_length(("z", "y"), z_arr, labels)
-    beta = 1.0
-    for _ in range(positive_int("max_iter", max_iter)):
-        nll, grad, hess = _scaled_nll(z_arr, labels, beta)
-        if abs(grad) < tol:
-            break
-        new_beta = beta - grad / hess if hess > 0 else beta / 2
-        beta = new_beta if new_beta > 0 else beta / 2  # stay in T > 0
-    return float(1.0 / beta)
-
-
-def calibrated_ece_samples(p: ArrayLike, rng: np.random.Generator, n_bins: int = 15,
-                           n_rep: int = 200, strategy: str = "uniform") -> FloatArray:
-    r"""ECE of a *perfectly calibrated* predictor with scores ``p``: the binning noise floor.
-
-    Draws labels :math:`y_i \sim \mathrm{Bernoulli}(p_i)` ``n_rep`` times, so that
-    P(A | score) equals the score exactly, and returns the ECE of each draw.
-    Any value above zero is pure sampling noise of the binned estimator
-    (Kumar, Liang & Ma 2019); it grows with ``n_bins`` and shrinks like
-    :math:`1/\sqrt{n}`. Probability rows (n, K) draw labels from each row and
-    use the top-label ECE.
-
-    Parameters
-    ----------
-    p : array_like, shape (n,) or (n, K)
+    y_prob : array_like, shape (n,) or (n, K)
         Scores (binary P(A|x)) or probability rows.
     rng : numpy.random.Generator
         Source of the simulated labels.
@@ -190,6 +202,8 @@ def calibrated_ece_samples(p: ArrayLike, rng: np.random.Generator, n_bins: int =
         Number of simulated label sets.
     strategy : {'uniform', 'quantile'}
         Binning scheme.
+    multiclass : {None, 'top-label', 'class-wise'}
+        None for binary scores; required for rows.
 
     Returns
     -------
@@ -206,39 +220,45 @@ def calibrated_ece_samples(p: ArrayLike, rng: np.random.Generator, n_bins: int =
     >>> bool(small > 3 * large > 0)
     True
     """
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")
-    arr = np.asarray(p)
-    rows = arr.ndim == 2
-    probs = as_probabilities("p", arr, ndim=(1, 2), rows_sum_to_one=rows)
-    n_rep = positive_int("n_rep", n_rep)
+    rng = chk.as_generator(rng)
+    p = _scores(y_prob, multiclass)
+    n_bins, strategy = _options(n_bins, strategy)
+    n_rep = chk.positive_int("n_rep", n_rep)
     out = np.empty(n_rep)
+    cum = np.cumsum(p, axis=1) if p.ndim == 2 else None
     for r in range(n_rep):
-        u = rng.uniform(size=(probs.shape[0], 1) if rows else probs.shape[0])
-        y = (u > np.cumsum(probs, axis=1)).sum(axis=1).clip(max=probs.shape[1] - 1) if rows \
-            else (u < probs).astype(int)
-        out[r] = expected_calibration_error(y, probs, n_bins, strategy)
+        if cum is None:
+            y = (rng.uniform(size=p.shape[0]) < p).astype(int)
+        else:
+            u = rng.uniform(size=(p.shape[0], 1))
+            y = (u > cum).sum(axis=1).clip(max=p.shape[1] - 1)
+        out[r] = _ece(_pairs(y, p, multiclass), n_bins, strategy)
     return out
 
 
-def calibrated_ece_approx(p: ArrayLike, n_bins: int = 15, strategy: str = "uniform") -> float:
-    r"""Normal approximation to the mean ECE of a perfectly calibrated binary predictor.
+def calibrated_ece_approx(y_prob: ArrayLike, n_bins: int = 15, strategy: str = "uniform", *,
+                          multiclass: str | None = None) -> float:
+    r"""Normal approximation to the mean ECE of a perfectly calibrated predictor.
 
     In bin b with :math:`n_b` scores, :math:`\bar y_b - \bar p_b` has mean 0 and
     variance :math:`v_b/n_b`, :math:`v_b = \overline{p(1-p)}_b`; for a normal
-    variable :math:`\mathbb{E}|Z| = \sigma\sqrt{2/\pi}`, so
-    :math:`\mathbb{E}\,\mathrm{ECE} \approx \frac1n\sum_b \sqrt{2 n_b v_b/\pi}`,
-    of order :math:`\sqrt{B/n}` for B bins. Accurate when every bin holds many
-    scores; the exact value is what :func:`calibrated_ece_samples` simulates.
+    variable :math:`\mathbb{E}|Z| = \sigma\sqrt{2/\mathrm{\pi}}`, so
+    :math:`\mathbb{E}\,\mathrm{ECE} \approx \frac1n\sum_b \sqrt{2 n_b v_b/\mathrm{\pi}}`,
+    of order :math:`\sqrt{B/n}` for B bins. Top-label applies this to the
+    confidences (a calibrated model is right with probability max_k p_k);
+    class-wise averages it over the columns. Accurate when every bin holds many
+    scores; :func:`calibrated_ece_samples` simulates the exact value.
 
     Parameters
     ----------
-    p : array_like, shape (n,)
-        Scores P(A | x).
+    y_prob : array_like, shape (n,) or (n, K)
+        Scores P(A | x), or probability rows.
     n_bins : int, default 15
         Number of bins.
     strategy : {'uniform', 'quantile'}
         Binning scheme.
+    multiclass : {None, 'top-label', 'class-wise'}
+        None for binary scores; required for rows.
 
     Returns
     -------
@@ -252,7 +272,17 @@ def calibrated_ece_approx(p: ArrayLike, n_bins: int = 15, strategy: str = "unifo
     >>> round(calibrated_ece_approx(np.full(10_000, 0.5), n_bins=10), 5)  # sqrt(2*0.25/(pi*1e4))
     0.00399
     """
-    probs = as_probabilities("p", p, ndim=1)
-    ids = _bin_ids(probs, positive_int("n_bins", n_bins), strategy)
-    var_sums = np.bincount(ids, weights=probs * (1.0 - probs), minlength=n_bins)
-    return float(np.sum(np.sqrt(2.0 * var_sums / np.pi)) / probs.shape[0])
+    p = _scores(y_prob, multiclass)
+    n_bins, strategy = _options(n_bins, strategy)
+    if p.ndim == 1:
+        columns = [p]
+    elif multiclass == "top-label":
+        columns = [p.max(axis=1)]
+    else:
+        columns = list(p.T)
+    floors = []
+    for q in columns:
+        var_sums = np.bincount(_bin_ids(q, n_bins, strategy), weights=q * (1.0 - q),
+                               minlength=n_bins)
+        floors.append(np.sum(np.sqrt(2.0 * var_sums / np.pi)) / q.shape[0])
+    return float(np.mean(floors))

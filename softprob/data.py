@@ -8,7 +8,10 @@
 * :class:`DiscreteJoint`: a finite table p(c, x), x in {0..M-1}.
 
 Every problem has any class prior, samples with an explicit
-``numpy.random.Generator``, and returns p(x|c), the priors and P(c|x).
+``numpy.random.Generator``, and returns p(x|c), the priors and P(c|x). The
+Gaussian problems also give quadrature rules for expectations over p(x) and
+p(x|c) (:meth:`GaussianClasses.quadrature`), the one way the chapters
+integrate against a problem's densities.
 """
 
 from __future__ import annotations
@@ -18,36 +21,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
-from softprob._checks import (FloatArray, IntArray, as_float_array, as_generator, as_probabilities,
-                              positive_int)
-from softprob.activations import log_softmax, logsumexp, sigmoid
+from softprob import _checks as chk
+from softprob import _kernels as kern
+from softprob._checks import FloatArray, IntArray
 
-
-def _check_cov(name: str, cov: ArrayLike, d: int) -> FloatArray:
-    c = as_float_array(name, cov, ndim=2)
-    if c.shape != (d, d):
-        raise ValueError(f"{name}: expected shape ({d}, {d}), got {c.shape}")
-    if not np.allclose(c, c.T):
-        raise ValueError(f"{name}: must be symmetric")
-    if np.linalg.eigvalsh(c).min() <= 0:
-        raise ValueError(f"{name}: must be positive definite")
-    return c
-
-
-def _check_x(x: ArrayLike, d: int) -> FloatArray:
-    arr = as_float_array("x", x, ndim=(1, 2))
-    if arr.ndim == 1:
-        arr = arr[:, None] if d == 1 else arr[None, :]
-    if arr.shape[1] != d:
-        raise ValueError(f"x: expected {d} feature(s) per row, got shape {arr.shape}")
-    return arr
-
-
-def _gaussian_logpdf(x: FloatArray, mean: FloatArray, cov: FloatArray) -> FloatArray:
-    chol = np.linalg.cholesky(cov)
-    sol = np.linalg.solve(chol, (x - mean).T)
-    log_det = 2.0 * np.sum(np.log(np.diag(chol)))
-    return -0.5 * (np.sum(sol**2, axis=0) + log_det + mean.size * np.log(2.0 * np.pi))
+_RULES = ("grid", "gauss-hermite")
 
 
 @dataclass(frozen=True)
@@ -79,20 +57,7 @@ class GaussianClasses:
     shared_covariance: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        means = as_float_array("means", self.means, ndim=2)
-        k, d = means.shape
-        if k < 2:
-            raise ValueError(f"means: need at least 2 classes, got {k}")
-        covs = np.asarray(self.covs, dtype=float)
-        shared = covs.ndim == 2
-        covs = np.stack([_check_cov("covs", covs, d)] * k) if shared else covs
-        if covs.shape != (k, d, d):
-            raise ValueError(f"covs: expected shape ({d}, {d}) or ({k}, {d}, {d}), got {covs.shape}")
-        for c in range(k):
-            _check_cov(f"covs[{c}]", covs[c], d)
-        priors = as_probabilities("priors", self.priors, ndim=1)
-        if priors.shape != (k,) or np.any(priors <= 0) or abs(priors.sum() - 1) > 1e-9:
-            raise ValueError(f"priors: need {k} positive values summing to 1, got {priors.tolist()}")
+        means, covs, priors, shared = chk.as_gaussian_classes(self.means, self.covs, self.priors)
         object.__setattr__(self, "means", means)
         object.__setattr__(self, "covs", covs)
         object.__setattr__(self, "priors", priors)
@@ -110,23 +75,29 @@ class GaussianClasses:
 
     def sample(self, n: int, rng: np.random.Generator) -> tuple[FloatArray, IntArray]:
         """Draw n joint samples (x, c): c ~ priors, then x ~ N(means[c], covs[c])."""
-        n, rng = positive_int("n", n), as_generator(rng)
+        n, rng = chk.positive_int("n", n), chk.as_generator(rng)
         y = rng.choice(self.n_classes, size=n, p=self.priors)
         return self.sample_given_labels(y, rng), y
 
     def sample_given_labels(self, y: ArrayLike, rng: np.random.Generator) -> FloatArray:
         """Draw x ~ p(x | c = y_i) for each given label (fixed class counts)."""
-        rng = as_generator(rng)
-        y = np.asarray(y, dtype=np.int64)
+        rng = chk.as_generator(rng)
+        y = chk.as_labels("y", y, self.n_classes)
         z = rng.standard_normal((y.shape[0], self.dim))
         chols = np.linalg.cholesky(self.covs)
         return self.means[y] + np.einsum("nij,nj->ni", chols[y], z)
 
     def class_log_density(self, x: ArrayLike) -> FloatArray:
         """log p(x | c) for every class: shape (n, K)."""
-        x = _check_x(x, self.dim)
-        return np.stack([_gaussian_logpdf(x, self.means[c], self.covs[c])
-                         for c in range(self.n_classes)], axis=1)
+        return self._class_log_density(chk.as_points("x", x, self.dim))
+
+    def _class_log_density(self, x: FloatArray) -> FloatArray:
+        out = np.stack([kern.gaussian_logpdf(x, self.means[c], self.covs[c])
+                        for c in range(self.n_classes)], axis=1)
+        if not np.all(np.isfinite(out)):
+            raise ValueError("x: too far from every class mean: the log-densities overflow; "
+                             "rescale the problem")
+        return out
 
     def log_joint(self, x: ArrayLike) -> FloatArray:
         """log p(x, c) = log P(c) + log p(x | c): shape (n, K)."""
@@ -134,11 +105,11 @@ class GaussianClasses:
 
     def marginal_density(self, x: ArrayLike) -> FloatArray:
         """p(x) = sum_c P(c) p(x | c): shape (n,)."""
-        return np.exp(logsumexp(self.log_joint(x), axis=1))
+        return np.exp(kern.logsumexp(self.log_joint(x), axis=1))
 
     def posterior(self, x: ArrayLike) -> FloatArray:
         """True P(c | x) by Bayes' rule: shape (n, K), rows sum to 1."""
-        return np.exp(log_softmax(self.log_joint(x), axis=1))
+        return np.exp(kern.log_softmax(self.log_joint(x), axis=1))
 
     def softmax_coefficients(self) -> FloatArray:
         """Exact softmax-regression weights (shared covariance only).
@@ -154,10 +125,81 @@ class GaussianClasses:
         w = np.vstack([a, b.T])
         return w - w[:, -1:]
 
-    def with_priors(self, priors: ArrayLike) -> "GaussianClasses":
+    def with_priors(self, priors: ArrayLike) -> GaussianClasses:
         """The same class densities with other class priors."""
         covs = self.covs[0] if self.shared_covariance else self.covs
-        return GaussianClasses(self.means, covs, np.asarray(priors, dtype=float))
+        return GaussianClasses(self.means, covs,
+                               chk.as_prior_vector("priors", priors, self.n_classes))
+
+    def quadrature(self, n_nodes: int | None = None, *, rule: str = "grid",
+                   bounds: tuple[float, float] | None = None,
+                   per_class: bool = False) -> tuple[FloatArray, FloatArray]:
+        r"""Nodes and normalised weights for expectations over p(x) (or each p(x|c)).
+
+        :math:`\mathbb{E}_{p(x)}[h(x)] \approx \sum_i w_i h(x_i)`; with ``per_class``,
+        column c of the weights integrates against p(x|c).
+
+        * ``"grid"`` (default): ``np.linspace(lo, hi, n_nodes)`` in every dimension
+          (``np.meshgrid`` order) with weights p(x)/sum p(x) (per class p(x|c)/sum
+          p(x|c)) - the trapezoid rule, which converges exponentially for integrands
+          that are analytic and decay like a Gaussian (cross-entropy, KL, moments):
+          measured on the book's problems, 2001 nodes in 1-D and 101 per dimension
+          in 2-D reach ~1e-15 relative error. Default bounds: every class mean
+          +- 12 standard deviations (the mass outside is < 1e-32). Chapters that pass
+          their old ``bounds`` and ``n_nodes`` get their old numbers bit for bit.
+        * ``"gauss-hermite"``: each class's tensor-product Gauss-Hermite rule, weighted
+          by its prior (exact for polynomials of degree < 2 n_nodes; a class's rule
+          puts weight 0 on the others' nodes). Far fewer nodes in d >= 3, but slow for
+          sigmoids of steep logits: their complex poles lie near the real axis (KL of
+          a 1-D fit, 40 nodes: 1e-4 relative error, where the grid has 1e-16).
+
+        Parameters
+        ----------
+        n_nodes : int, optional
+            Nodes per dimension (per class for Gauss-Hermite); default 2001 / 201 / 41
+            for d = 1 / 2 / more, 40 for Gauss-Hermite.
+        rule : {'grid', 'gauss-hermite'}
+        bounds : (float, float), optional
+            Range of the grid in every dimension (default: automatic, see above).
+        per_class : bool, default False
+            Return class-conditional weights (n, K) instead of those of p(x).
+
+        Returns
+        -------
+        nodes : ndarray, shape (n,) when d = 1, else (n, d)
+        weights : ndarray, shape (n,) or (n, K)
+            Non-negative, each column summing to 1 (index 0 = B for two classes).
+
+        Examples
+        --------
+        >>> from softprob.data import GaussianBinary
+        >>> prob = GaussianBinary(mean_a=1.0, mean_b=-1.0, prior_a=0.3)
+        >>> x, w = prob.quadrature()
+        >>> round(float(w @ x), 12), round(float(w @ x**2), 12)   # E[x] = 0.3 - 0.7, E[x^2] = 2
+        (-0.4, 2.0)
+        >>> grid, w_c = prob.quadrature(2001, bounds=(-12.0, 12.0), per_class=True)
+        >>> w_c.shape, round(float(w_c[:, 1] @ grid), 9)           # E[x | A] = 1
+        ((2001, 2), 1.0)
+        """
+        gh = chk.one_of("rule", rule, _RULES) == _RULES[1]
+        per_class = chk.as_bool("per_class", per_class)
+        default = 40 if gh else {1: 2001, 2: 201}.get(self.dim, 41)
+        n_nodes = chk.as_node_count(n_nodes, default, self.dim, self.n_classes if gh else 1)
+        if gh:
+            x, cw = kern.hermite_mixture(self.means, self.covs, n_nodes)
+            weights = cw if per_class else cw @ self.priors
+        else:
+            if bounds is None:
+                sd = np.sqrt(np.diagonal(self.covs, axis1=1, axis2=2))
+                lo, hi = float(np.min(self.means - 12 * sd)), float(np.max(self.means + 12 * sd))
+            else:
+                lo, hi = chk.as_bounds("bounds", bounds)
+            x = kern.grid_nodes(lo, hi, n_nodes, self.dim)
+            weights = kern.grid_weights(self._class_log_density(x), self.priors, per_class)
+            if not np.all(np.isfinite(weights)):
+                raise ValueError("bounds, n_nodes: the grid misses the mass of a class (its "
+                                 "weights underflow to 0); use more nodes or other bounds")
+        return (x[:, 0] if self.dim == 1 else x), weights
 
 
 class GaussianBinary(GaussianClasses):
@@ -187,19 +229,8 @@ class GaussianBinary(GaussianClasses):
 
     def __init__(self, mean_a: ArrayLike, mean_b: ArrayLike, cov_a: ArrayLike | None = None,
                  cov_b: ArrayLike | None = None, prior_a: float = 0.5) -> None:
-        ma = np.atleast_1d(as_float_array("mean_a", mean_a, ndim=(0, 1)))
-        mb = np.atleast_1d(as_float_array("mean_b", mean_b, ndim=(0, 1)))
-        if ma.shape != mb.shape:
-            raise ValueError(f"mean_b: shape {mb.shape} does not match mean_a's {ma.shape}")
-        d = ma.shape[0]
-        ca = np.eye(d) if cov_a is None else np.atleast_2d(as_float_array("cov_a", cov_a))
-        cb = np.eye(d) if cov_b is None else np.atleast_2d(as_float_array("cov_b", cov_b))
-        if not 0.0 < float(prior_a) < 1.0 or not np.isfinite(prior_a):
-            raise ValueError(f"prior_a: must lie strictly between 0 and 1, got {prior_a!r}")
-        equal = ca.shape == cb.shape and np.array_equal(ca, cb)
-        covs = ca if equal else np.stack([_check_cov("cov_b", cb, d), _check_cov("cov_a", ca, d)])
         # class index 0 is B, 1 is A, so labels match the book's convention (1 = A)
-        super().__init__(np.stack([mb, ma]), covs, np.array([1.0 - prior_a, prior_a]))
+        super().__init__(*chk.as_gaussian_pair(mean_a, mean_b, cov_a, cov_b, prior_a))
 
     @property
     def prior_a(self) -> float:
@@ -213,24 +244,24 @@ class GaussianBinary(GaussianClasses):
 
     def posterior_a(self, x: ArrayLike) -> FloatArray:
         """True P(A | x): shape (n,)."""
-        return sigmoid(self.log_odds(x))
+        return kern.sigmoid(self.log_odds(x))
 
     def density_ratio(self, x: ArrayLike) -> FloatArray:
         """p(x | A) / p(x | B): shape (n,) (the GAN's p_data / p_g when A is data)."""
         ld = self.class_log_density(x)
-        return np.exp(ld[:, 1] - ld[:, 0])
+        with np.errstate(over="ignore"):            # beyond 1e308 the ratio is inf
+            return np.exp(ld[:, 1] - ld[:, 0])
 
     def logistic_coefficients(self) -> FloatArray:
         """Exact [intercept, w_1..w_d] with logit P(A|x) = intercept + w @ x (equal covariances)."""
         w = self.softmax_coefficients()
         return w[:, 1] - w[:, 0]
 
-    def with_priors(self, priors: ArrayLike) -> "GaussianBinary":
+    def with_priors(self, priors: ArrayLike) -> GaussianBinary:
         """The same class densities with priors [P(B), P(A)]."""
-        p = as_probabilities("priors", priors, ndim=1)
-        return self.with_prior_a(float(p[1]))
+        return self.with_prior_a(float(chk.as_prior_vector("priors", priors, 2)[1]))
 
-    def with_prior_a(self, prior_a: float) -> "GaussianBinary":
+    def with_prior_a(self, prior_a: float) -> GaussianBinary:
         """The same class densities with P(A) = prior_a."""
         return GaussianBinary(self.means[1], self.means[0], self.covs[1], self.covs[0], prior_a)
 
@@ -255,14 +286,7 @@ class DiscreteJoint:
     table: FloatArray
 
     def __post_init__(self) -> None:
-        t = as_probabilities("table", self.table, ndim=2)
-        if abs(t.sum() - 1.0) > 1e-9:
-            raise ValueError(f"table: entries must sum to 1, got {t.sum():.12g}")
-        if np.any(t.sum(axis=0) <= 0):
-            raise ValueError("table: every x needs p(x) > 0 (a column sums to 0)")
-        if np.any(t.sum(axis=1) <= 0):
-            raise ValueError("table: every class needs P(c) > 0 (a row sums to 0)")
-        object.__setattr__(self, "table", t)
+        object.__setattr__(self, "table", chk.as_joint_table("table", self.table))
 
     @property
     def n_classes(self) -> int:
@@ -293,14 +317,12 @@ class DiscreteJoint:
 
     def sample(self, n: int, rng: np.random.Generator) -> tuple[IntArray, IntArray]:
         """Draw n joint samples; returns (x, c), integer arrays of shape (n,)."""
-        n, rng = positive_int("n", n), as_generator(rng)
+        n, rng = chk.positive_int("n", n), chk.as_generator(rng)
         cell = rng.choice(self.table.size, size=n, p=self.table.ravel())
         c, x = np.divmod(cell, self.n_values)
         return x, c
 
-    def with_priors(self, priors: ArrayLike) -> "DiscreteJoint":
+    def with_priors(self, priors: ArrayLike) -> DiscreteJoint:
         """The same p(x|c) with other class priors P(c)."""
-        p = as_probabilities("priors", priors, ndim=1)
-        if p.shape != (self.n_classes,) or abs(p.sum() - 1) > 1e-9:
-            raise ValueError(f"priors: need {self.n_classes} values summing to 1")
-        return DiscreteJoint(self.likelihood() * p[:, None])
+        return DiscreteJoint(self.likelihood() * chk.as_prior_vector("priors", priors,
+                                                                 self.n_classes)[:, None])

@@ -4,12 +4,12 @@ Entropy and KL divergences live in :mod:`softprob.information`.
 
 Conventions
 -----------
-* Binary problems: target ``y`` is P(A | x) (a hard label 1/0 or a soft
-  probability); the model is given by its logit ``z`` (P(A|x) = sigmoid(z))
-  or, in the ``*_from_probs`` variants, by its probability.
+* Binary problems: ``y_true`` is P(A | x) (a hard label 1/0 or a soft
+  probability); the model is given by its ``logits`` (P(A|x) = sigmoid(z)) or,
+  in the ``*_from_probs`` variants, by its probabilities ``y_prob``.
 * K-class problems: targets are integer labels (n,) or probability rows (n, K);
   models are logits (n, K) or probability rows.
-* ``weights`` turn every mean into a weighted mean sum(w * loss) / sum(w).
+* ``sample_weight`` turns every mean into a weighted mean sum(w * loss) / sum(w).
 * ``*_from_probs`` variants never clip: log(0) gives ``inf``, as it should.
 """
 
@@ -18,44 +18,59 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from softprob._checks import (FloatArray, as_float_array, as_labels, as_probabilities,
-                              as_weights, same_length)
-from softprob.activations import log_sigmoid, log_softmax
+from softprob import _checks as chk
+from softprob import _kernels as kern
+from softprob._checks import FloatArray
+
+_REDUCTIONS = ("mean", "sum", "none")
 
 
-def _reduce(loss: FloatArray, weights: ArrayLike | None, reduction: str) -> FloatArray | float:
-    w = as_weights("weights", weights, loss.shape[0])
+def _reduce(loss: FloatArray, sample_weight: ArrayLike | None, reduction: str
+            ) -> FloatArray | float:
+    w = chk.as_sample_weight(sample_weight, loss.shape[0])
+    chk.one_of("reduction", reduction, _REDUCTIONS)
     if reduction == "none":
         return loss
     if reduction == "sum":
-        return float(np.sum(w * loss))
-    if reduction == "mean":
-        return float(np.sum(w * loss) / np.sum(w))
-    raise ValueError(f"reduction: must be 'mean', 'sum' or 'none', got {reduction!r}")
+        with np.errstate(over="ignore"):
+            return float(np.sum(loss if w is None else w * loss))
+    return kern.weighted_mean(loss, w)
 
 
-def _binary_pair(y: ArrayLike, model: ArrayLike, model_name: str) -> tuple[FloatArray, FloatArray]:
-    y = as_probabilities("y", y, ndim=1)
-    m = as_float_array(model_name, model, ndim=1)
-    same_length(("y", model_name), y, m)
-    return y, m
+def _binary(y_true: ArrayLike, model: ArrayLike, name: str, probs: bool
+            ) -> tuple[FloatArray, FloatArray]:
+    """(targets as rows [B, A], model log-probabilities as rows) of a binary problem."""
+    y = chk.as_probabilities("y_true", y_true, ndim=1)
+    m = (chk.as_probabilities if probs else chk.as_float_array)(name, model, ndim=1)
+    chk.same_length(("y_true", name), y, m)
+    if probs:
+        with np.errstate(divide="ignore"):
+            return kern.binary_rows(y), np.stack([np.log1p(-m), np.log(m)], axis=-1)
+    return kern.binary_rows(y), kern.binary_log_probs(m)
 
 
-def binary_cross_entropy(y: ArrayLike, z: ArrayLike, weights: ArrayLike | None = None,
+def _categorical(y_true: ArrayLike, model: FloatArray, name: str) -> FloatArray:
+    t = chk.as_targets("y_true", y_true, model.shape[1])
+    chk.same_length(("y_true", name), t, model)
+    return t
+
+
+def binary_cross_entropy(y_true: ArrayLike, logits: ArrayLike, *,
+                         sample_weight: ArrayLike | None = None,
                          reduction: str = "mean") -> FloatArray | float:
     r"""Binary cross-entropy (essay step E1) from logits.
 
     :math:`\ell_i = -y_i\log\sigma(z_i) - (1-y_i)\log\sigma(-z_i)`, computed with
-    :func:`~softprob.activations.log_sigmoid` so it is finite for any finite ``z``.
+    log-sigmoid so it is finite for any finite logit.
 
     Parameters
     ----------
-    y : array_like, shape (n,)
+    y_true : array_like, shape (n,)
         Targets P(A|x_i) in [0, 1]: 1 for class A, 0 for class B, or soft.
-    z : array_like, shape (n,)
+    logits : array_like, shape (n,)
         Model logits; the model's P(A|x_i) is sigmoid(z_i).
-    weights : array_like, shape (n,), optional
-        Positive per-sample weights.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative per-sample weights.
     reduction : {'mean', 'sum', 'none'}
         Weighted mean (default), weighted sum, or the per-sample losses.
 
@@ -72,25 +87,25 @@ def binary_cross_entropy(y: ArrayLike, z: ArrayLike, weights: ArrayLike | None =
     >>> binary_cross_entropy([1.0], [-1e4])
     10000.0
     """
-    y, z = _binary_pair(y, z, "z")
-    loss = -(y * log_sigmoid(z) + (1.0 - y) * log_sigmoid(-z))
-    return _reduce(loss, weights, reduction)
+    t, log_q = _binary(y_true, logits, "logits", probs=False)
+    return _reduce(kern.cross_entropy(t, log_q), sample_weight, reduction)
 
 
-def binary_cross_entropy_from_probs(y: ArrayLike, p: ArrayLike, weights: ArrayLike | None = None,
+def binary_cross_entropy_from_probs(y_true: ArrayLike, y_prob: ArrayLike, *,
+                                    sample_weight: ArrayLike | None = None,
                                     reduction: str = "mean") -> FloatArray | float:
-    r"""Binary cross-entropy from model probabilities :math:`f(A, x_i) = p_i`.
+    r"""Binary cross-entropy from model probabilities :math:`f(A, x_i)`.
 
     Nothing is clipped: a probability of 0 on an observed class gives ``inf``.
 
     Parameters
     ----------
-    y : array_like, shape (n,)
+    y_true : array_like, shape (n,)
         Targets P(A|x_i) in [0, 1].
-    p : array_like, shape (n,)
+    y_prob : array_like, shape (n,)
         Model probabilities of class A, in [0, 1].
-    weights : array_like, shape (n,), optional
-        Positive per-sample weights.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative per-sample weights.
     reduction : {'mean', 'sum', 'none'}
         As in :func:`binary_cross_entropy`.
 
@@ -105,33 +120,23 @@ def binary_cross_entropy_from_probs(y: ArrayLike, p: ArrayLike, weights: ArrayLi
     >>> round(binary_cross_entropy_from_probs([1, 0], [0.8, 0.2]), 6)
     0.223144
     """
-    y, p = _binary_pair(y, p, "p")
-    p = as_probabilities("p", p)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        la = np.where(y > 0, y * np.log(p), 0.0)
-        lb = np.where(y < 1, (1.0 - y) * np.log1p(-p), 0.0)
-    return _reduce(-(la + lb), weights, reduction)
+    t, log_q = _binary(y_true, y_prob, "y_prob", probs=True)
+    return _reduce(kern.cross_entropy(t, log_q), sample_weight, reduction)
 
 
-def _class_targets(y: ArrayLike, n_classes: int) -> FloatArray:
-    arr = np.asarray(y)
-    if arr.ndim == 1:
-        return np.eye(n_classes)[as_labels("y", arr, n_classes)]
-    return as_probabilities("y", arr, ndim=2, rows_sum_to_one=True)
-
-
-def categorical_cross_entropy(y: ArrayLike, z: ArrayLike, weights: ArrayLike | None = None,
+def categorical_cross_entropy(y_true: ArrayLike, logits: ArrayLike, *,
+                              sample_weight: ArrayLike | None = None,
                               reduction: str = "mean") -> FloatArray | float:
     r"""K-class cross-entropy :math:`-\sum_k y_{ik}\log\mathrm{softmax}(z_i)_k` from logits.
 
     Parameters
     ----------
-    y : array_like, shape (n,) or (n, K)
+    y_true : array_like, shape (n,) or (n, K)
         Integer labels 0..K-1, or target probability rows.
-    z : array_like, shape (n, K)
+    logits : array_like, shape (n, K)
         Logits.
-    weights : array_like, shape (n,), optional
-        Positive per-sample weights.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative per-sample weights.
     reduction : {'mean', 'sum', 'none'}
         As in :func:`binary_cross_entropy`.
 
@@ -146,26 +151,24 @@ def categorical_cross_entropy(y: ArrayLike, z: ArrayLike, weights: ArrayLike | N
     >>> round(categorical_cross_entropy([0, 2], [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]), 6)
     1.098612
     """
-    z = as_float_array("z", z, ndim=2)
-    t = _class_targets(y, z.shape[1])
-    if t.shape != z.shape:
-        raise ValueError(f"y: target shape {t.shape} does not match logits shape {z.shape}")
-    loss = -np.sum(np.where(t > 0, t * log_softmax(z), 0.0), axis=1)
-    return _reduce(loss, weights, reduction)
+    z = chk.as_float_array("logits", logits, ndim=2)
+    t = _categorical(y_true, z, "logits")
+    return _reduce(kern.cross_entropy(t, kern.log_softmax(z)), sample_weight, reduction)
 
 
-def categorical_cross_entropy_from_probs(y: ArrayLike, p: ArrayLike, weights: ArrayLike | None = None,
+def categorical_cross_entropy_from_probs(y_true: ArrayLike, y_prob: ArrayLike, *,
+                                         sample_weight: ArrayLike | None = None,
                                          reduction: str = "mean") -> FloatArray | float:
     r"""K-class cross-entropy from probability rows (no clipping).
 
     Parameters
     ----------
-    y : array_like, shape (n,) or (n, K)
+    y_true : array_like, shape (n,) or (n, K)
         Integer labels or target probability rows.
-    p : array_like, shape (n, K)
+    y_prob : array_like, shape (n, K)
         Model probability rows (each sums to 1).
-    weights : array_like, shape (n,), optional
-        Positive per-sample weights.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative per-sample weights.
     reduction : {'mean', 'sum', 'none'}
         As in :func:`binary_cross_entropy`.
 
@@ -180,16 +183,14 @@ def categorical_cross_entropy_from_probs(y: ArrayLike, p: ArrayLike, weights: Ar
     >>> round(categorical_cross_entropy_from_probs([1], [[0.5, 0.5]]), 6)
     0.693147
     """
-    p = as_probabilities("p", p, ndim=2, rows_sum_to_one=True)
-    t = _class_targets(y, p.shape[1])
-    if t.shape != p.shape:
-        raise ValueError(f"y: target shape {t.shape} does not match probabilities shape {p.shape}")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        loss = -np.sum(np.where(t > 0, t * np.log(p), 0.0), axis=1)
-    return _reduce(loss, weights, reduction)
+    p = chk.as_probabilities("y_prob", y_prob, ndim=2, rows_sum_to_one=True)
+    t = _categorical(y_true, p, "y_prob")
+    with np.errstate(divide="ignore"):
+        return _reduce(kern.cross_entropy(t, np.log(p)), sample_weight, reduction)
 
 
-def brier_score(y: ArrayLike, p: ArrayLike, weights: ArrayLike | None = None) -> float:
+def brier_score(y_true: ArrayLike, y_prob: ArrayLike, *,
+                sample_weight: ArrayLike | None = None) -> float:
     r"""Brier score: mean squared error of predicted probabilities.
 
     Binary: :math:`\frac1n\sum_i (p_i - y_i)^2` (as scikit-learn's
@@ -197,13 +198,13 @@ def brier_score(y: ArrayLike, p: ArrayLike, weights: ArrayLike | None = None) ->
 
     Parameters
     ----------
-    y : array_like, shape (n,) or (n, K)
-        Binary targets in [0, 1]; or K-class labels (n,) with ``p`` of shape (n, K),
-        or target rows (n, K).
-    p : array_like, shape (n,) or (n, K)
+    y_true : array_like, shape (n,) or (n, K)
+        Binary targets in [0, 1]; or K-class labels (n,) with ``y_prob`` of shape
+        (n, K), or target rows (n, K).
+    y_prob : array_like, shape (n,) or (n, K)
         Predicted probabilities.
-    weights : array_like, shape (n,), optional
-        Positive per-sample weights.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative per-sample weights.
 
     Returns
     -------
@@ -216,28 +217,27 @@ def brier_score(y: ArrayLike, p: ArrayLike, weights: ArrayLike | None = None) ->
     >>> round(brier_score([1, 0], [0.8, 0.4]), 6)
     0.1
     """
-    p_arr = np.asarray(p)
-    if p_arr.ndim == 1:
-        y1, p1 = _binary_pair(y, p, "p")
-        p1 = as_probabilities("p", p1)
-        return float(_reduce((p1 - y1) ** 2, weights, "mean"))
-    pk = as_probabilities("p", p_arr, ndim=2, rows_sum_to_one=True)
-    t = _class_targets(y, pk.shape[1])
-    same_length(("y", "p"), t, pk)
-    return float(_reduce(np.sum((pk - t) ** 2, axis=1), weights, "mean"))
+    p = chk.as_probabilities("y_prob", y_prob, ndim=(1, 2), rows_sum_to_one="2d")
+    if p.ndim == 1:
+        y = chk.as_probabilities("y_true", y_true, ndim=1)
+        chk.same_length(("y_true", "y_prob"), y, p)
+        return float(_reduce((p - y) ** 2, sample_weight, "mean"))
+    t = _categorical(y_true, p, "y_prob")
+    return float(_reduce(np.sum((p - t) ** 2, axis=1), sample_weight, "mean"))
 
 
-def hinge_loss(y: ArrayLike, z: ArrayLike, weights: ArrayLike | None = None) -> float:
+def hinge_loss(y_true: ArrayLike, scores: ArrayLike, *,
+               sample_weight: ArrayLike | None = None) -> float:
     r"""Hinge loss :math:`\max(0, 1 - s_i z_i)` with :math:`s_i = 2y_i - 1`, averaged.
 
     Parameters
     ----------
-    y : array_like, shape (n,)
+    y_true : array_like, shape (n,)
         Targets in [0, 1] (hard labels, or P(A|x) for the expected loss).
-    z : array_like, shape (n,)
-        Scores.
-    weights : array_like, shape (n,), optional
-        Positive per-sample weights.
+    scores : array_like, shape (n,)
+        Real-valued scores z_i (not probabilities).
+    sample_weight : array_like, shape (n,), optional
+        Non-negative per-sample weights.
 
     Returns
     -------
@@ -250,6 +250,8 @@ def hinge_loss(y: ArrayLike, z: ArrayLike, weights: ArrayLike | None = None) -> 
     >>> hinge_loss([1, 0], [2.0, 0.0])
     0.5
     """
-    y, z = _binary_pair(y, z, "z")
+    y = chk.as_probabilities("y_true", y_true, ndim=1)
+    z = chk.as_float_array("scores", scores, ndim=1)
+    chk.same_length(("y_true", "scores"), y, z)
     loss = y * np.maximum(0.0, 1.0 - z) + (1.0 - y) * np.maximum(0.0, 1.0 + z)
-    return float(_reduce(loss, weights, "mean"))
+    return float(_reduce(loss, sample_weight, "mean"))

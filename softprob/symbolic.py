@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from softprob import _checks as chk
+
 
 def sigmoid(z: sp.Expr) -> sp.Expr:
     r"""Symbolic logistic function :math:`1/(1+e^{-z})`.
@@ -20,7 +22,7 @@ def sigmoid(z: sp.Expr) -> sp.Expr:
     >>> sp.simplify(sigmoid(z) + sigmoid(-z))
     1
     """
-    return 1 / (1 + sp.exp(-z))
+    return 1 / (1 + sp.exp(-chk.as_expr("z", z)))
 
 
 def softmax(logits: list[sp.Expr]) -> list[sp.Expr]:
@@ -34,8 +36,9 @@ def softmax(logits: list[sp.Expr]) -> list[sp.Expr]:
     >>> sp.simplify(sum(softmax([a, b])))
     1
     """
-    if len(logits) < 2:
-        raise ValueError(f"logits: need at least 2 classes, got {len(logits)}")
+    if not isinstance(logits, (list, tuple)) or len(logits) < 2:
+        raise ValueError(f"logits: need a list of at least 2 expressions, got {logits!r:.60}")
+    logits = [chk.as_expr("logits", z) for z in logits]
     total = sum(sp.exp(z) for z in logits)
     return [sp.exp(z) / total for z in logits]
 
@@ -51,6 +54,7 @@ def binary_cross_entropy(y: sp.Expr, q: sp.Expr) -> sp.Expr:
     >>> binary_cross_entropy(1, q)
     -log(q)
     """
+    y, q = chk.as_expr("y", y), chk.as_expr("q", q)
     return -y * sp.log(q) - (1 - y) * sp.log(1 - q)
 
 
@@ -69,8 +73,10 @@ def joint_table(n_classes: int, n_values: int, name: str = "p") -> sp.Matrix:
     [p_0_0, p_0_1],
     [p_1_0, p_1_1]])
     """
-    if n_classes < 1 or n_values < 1:
-        raise ValueError(f"n_classes, n_values: must be >= 1, got {n_classes}, {n_values}")
+    n_classes, n_values = chk.positive_int("n_classes", n_classes), \
+        chk.positive_int("n_values", n_values)
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"name: must be an identifier, got {name!r}")
     return sp.Matrix(n_classes, n_values,
                      lambda c, x: sp.Symbol(f"{name}_{c}_{x}", positive=True))
 
@@ -84,6 +90,7 @@ def marginal(table: sp.Matrix) -> list[sp.Expr]:
     >>> marginal(joint_table(2, 1))
     [p_0_0 + p_1_0]
     """
+    table = chk.as_matrix("table", table)
     return [sum(table[:, x]) for x in range(table.shape[1])]
 
 
@@ -96,7 +103,8 @@ def posterior(table: sp.Matrix) -> sp.Matrix:
     >>> posterior(joint_table(2, 1))[0, 0]
     p_0_0/(p_0_0 + p_1_0)
     """
-    px = marginal(table)
+    table = chk.as_matrix("table", table)
+    px = [sum(table[:, x]) for x in range(table.shape[1])]
     return sp.Matrix(table.shape[0], table.shape[1], lambda c, x: table[c, x] / px[x])
 
 
@@ -112,6 +120,7 @@ def conditional_kl(table: sp.Matrix, model: sp.Matrix) -> sp.Expr:
     >>> conditional_kl(t, posterior(t)).simplify()
     0
     """
+    table, model = chk.as_matrix("table", table), chk.as_matrix("model", model)
     if table.shape != model.shape:
         raise ValueError(f"model: shape {model.shape} does not match table shape {table.shape}")
     px, post = marginal(table), posterior(table)
@@ -134,6 +143,9 @@ def pointwise_minimiser(expected_loss: sp.Expr, q: sp.Symbol) -> sp.Expr:
     >>> pointwise_minimiser(eta * -sp.log(q) + (1 - eta) * -sp.log(1 - q), q)
     a/(a + b)
     """
+    expected_loss = chk.as_expr("expected_loss", expected_loss)
+    if not isinstance(q, sp.Symbol):
+        raise ValueError(f"q: expected a sympy Symbol, got {q!r:.60}")
     solutions = sp.solve(sp.diff(expected_loss, q), q)
     if len(solutions) != 1:
         raise ValueError(f"expected_loss: expected one stationary point in {q}, got {solutions}")

@@ -1,10 +1,18 @@
-"""Shared pytest settings: a deterministic hypothesis profile; the browser tests' fixtures (the built
-book served on 127.0.0.1 and an offline Chromium; shared pieces in tests/sitekit.py)."""
+"""Shared pytest settings: deterministic hypothesis profiles; the browser tests' fixtures (the built
+book served on 127.0.0.1 and an offline Chromium; shared pieces in tests/sitekit.py).
+
+Hypothesis profiles (select with the environment variable ``HYPOTHESIS_PROFILE``):
+
+* ``softprob`` (default): 25 examples per property, quick enough for the README's ``pytest``;
+* ``long``: 1,000 examples per property - the contract stage of CI:
+  ``HYPOTHESIS_PROFILE=long .venv/bin/python -m pytest tests/softprob -m contract``.
+"""
 
 from __future__ import annotations
 
 import functools
 import http.server
+import os
 import shutil
 import tempfile
 import threading
@@ -15,9 +23,12 @@ from playwright.sync_api import sync_playwright
 
 from sitekit import CHROMIUM, CHROMIUM_ARGS, HTML_DIR, require_prerequisites
 
-settings.register_profile("softprob", max_examples=60, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("softprob")
+_QUIET = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
+settings.register_profile("softprob", max_examples=25, deadline=None, derandomize=True,
+                          suppress_health_check=_QUIET)
+settings.register_profile("long", max_examples=1000, deadline=None, derandomize=True,
+                          suppress_health_check=_QUIET)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "softprob"))
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -1,10 +1,18 @@
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.calibration import calibration_curve
 
-from softprob.activations import sigmoid, softmax
-from softprob.calibration import (calibrated_ece_approx, calibrated_ece_samples,
-                                  expected_calibration_error, fit_temperature, reliability_curve)
+from softprob.activations import sigmoid
+from softprob.calibration import (
+    calibrated_ece_approx,
+    calibrated_ece_samples,
+    expected_calibration_error,
+    reliability_curve,
+)
+
+from contracts import arbitrary, check, labels, no_nan, probs, rows, sizes
 
 
 @pytest.mark.parametrize("strategy", ["uniform", "quantile"])
@@ -33,19 +41,8 @@ def test_top_label_ece_for_rows():
     p = np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]])
     y = np.array([0, 1, 1])
     # confidences 0.9, 0.6, 0.8 with correctness 1, 0, 1; one bin holds all
-    assert expected_calibration_error(y, p, n_bins=1) == pytest.approx(abs(2 / 3 - 2.3 / 3))
-
-
-@pytest.mark.parametrize("true_t", [0.5, 2.0, 4.0])
-def test_temperature_recovers_the_scaling_that_made_logits_miscalibrated(true_t):
-    rng = np.random.default_rng(9)
-    z = rng.normal(scale=2, size=(100_000, 3))
-    y = (rng.uniform(size=(100_000, 1)) > np.cumsum(softmax(z), axis=1)).sum(axis=1)
-    t = fit_temperature(z * true_t, y)          # logits blown up by true_t
-    assert t == pytest.approx(true_t, rel=0.03)
-    zb = rng.normal(scale=2, size=100_000)
-    yb = (rng.uniform(size=zb.size) < sigmoid(zb)).astype(int)
-    assert fit_temperature(zb * true_t, yb) == pytest.approx(true_t, rel=0.03)
+    assert expected_calibration_error(y, p, n_bins=1, multiclass="top-label") == pytest.approx(
+        abs(2 / 3 - 2.3 / 3))
 
 
 def test_reliability_curve_matches_sklearn_on_network_like_scores():
@@ -81,23 +78,178 @@ def test_noise_floor_grows_with_bins_and_shrinks_like_root_n():
 def test_noise_floor_for_probability_rows_uses_top_label_ece():
     rng = np.random.default_rng(12)
     rows = rng.dirichlet([1, 1, 1], size=3000)
-    sims = calibrated_ece_samples(rows, rng, n_bins=10, n_rep=20)
+    sims = calibrated_ece_samples(rows, rng, n_bins=10, n_rep=20, multiclass="top-label")
     assert np.all((sims > 0) & (sims < 0.1))
+
+
+ROWS = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3]])
 
 
 @pytest.mark.parametrize("call, msg", [
     (lambda: calibrated_ece_samples([0.5], 0), "rng: expected a numpy.random.Generator"),
-    (lambda: calibrated_ece_samples([1.5], np.random.default_rng(0)), r"p: probabilities must lie"),
+    (lambda: calibrated_ece_samples([1.5], np.random.default_rng(0)),
+     r"y_prob: probabilities must lie"),
     (lambda: calibrated_ece_samples([0.5], np.random.default_rng(0), n_rep=0), "n_rep: must be"),
-    (lambda: calibrated_ece_approx([[0.5, 0.5]]), "p: expected 1-D array"),
+    (lambda: calibrated_ece_approx(np.ones((2, 2, 2))), "y_prob: expected 1 or 2-D array"),
     (lambda: calibrated_ece_approx([0.5], n_bins=0), "n_bins: must be an integer >= 1"),
-    (lambda: reliability_curve([0, 1], [0.5]), "p: has 1 rows but y has 2"),
-    (lambda: reliability_curve([0, 2], [0.5, 0.5]), r"y: labels outside the class set \{0..1\}"),
-    (lambda: reliability_curve([0, 1], [0.5, 1.5]), r"p: probabilities must lie in \[0, 1\]"),
-    (lambda: reliability_curve([0, 1], [0.5, 0.5], strategy="x"), "strategy: must be"),
-    (lambda: expected_calibration_error([0], [[0.5, 0.6]]), "p: each row must sum to 1"),
-    (lambda: fit_temperature([np.nan], [1]), "z: contains NaN"),
+    (lambda: reliability_curve([0, 1], [0.5]), "y_prob: has 1 rows but y_true has 2"),
+    (lambda: reliability_curve([0, 2], [0.5, 0.5]),
+     r"y_true: labels outside the class set \{0..1\}: \[2\]; y_prob is 1-D .*'top-label'"),
+    (lambda: reliability_curve([0, 1], [0.5, 1.5]), r"y_prob: probabilities must lie in \[0, 1\]"),
+    (lambda: reliability_curve([0, 1], [0.5, 0.5], strategy="x"), "strategy: must be one of"),
+    (lambda: reliability_curve([0, 1], ROWS),
+     "multiclass: y_prob has 3 columns.*'top-label'.*'class-wise'"),
+    (lambda: reliability_curve([0, 1], ROWS, multiclass="class-wise"),
+     "label: multiclass='class-wise'"),
+    (lambda: reliability_curve([0, 1], ROWS, multiclass="class-wise", label=3), "label: .*0..2"),
+    (lambda: reliability_curve([0, 1], ROWS, multiclass="top-label", label=1), "label: only used"),
+    (lambda: reliability_curve([0, 1], [0.5, 0.5], multiclass="top-label"),
+     "multiclass: y_prob is 1-D"),
+    (lambda: expected_calibration_error([0, 1], ROWS, multiclass="top"),
+     "multiclass: must be one of"),
+    (lambda: expected_calibration_error([0], [[0.5, 0.6]], multiclass="top-label"),
+     "y_prob: each row must sum to 1"),
+    (lambda: calibrated_ece_approx(ROWS), "multiclass: y_prob has 3 columns"),
 ])
 def test_bad_input(call, msg):
     with pytest.raises(ValueError, match=msg):
         call()
+
+
+# --- K classes (issue 17): top-label and class-wise forms, float32 rows ---
+
+def _k_class(n, rng, power=1.0):
+    """Dirichlet rows; labels drawn from rows**power (renormalised): calibrated at power 1."""
+    rows = rng.dirichlet(np.full(4, 0.7), size=n)
+    truth = rows**power / np.sum(rows**power, axis=1, keepdims=True)
+    labels = (rng.uniform(size=(n, 1)) > np.cumsum(truth, axis=1)).sum(axis=1).clip(max=3)
+    return rows, labels
+
+
+def test_top_label_and_class_wise_ece_match_their_definitions():
+    rng = np.random.default_rng(20)
+    rows, y = _k_class(3000, rng, power=2.0)            # miscalibrated: truth sharper than rows
+    top = expected_calibration_error(y, rows, n_bins=10, multiclass="top-label")
+    hits = (rows.argmax(axis=1) == y).astype(int)
+    assert top == pytest.approx(expected_calibration_error(hits, rows.max(axis=1), n_bins=10))
+    cw = expected_calibration_error(y, rows, n_bins=10, multiclass="class-wise")
+    per_class = [expected_calibration_error((y == k).astype(int), rows[:, k], n_bins=10)
+                 for k in range(4)]
+    assert cw == pytest.approx(np.mean(per_class))
+    mp, freq, n = reliability_curve(y, rows, n_bins=10, multiclass="class-wise", label=2)
+    sk_true, sk_pred = calibration_curve((y == 2).astype(int), rows[:, 2], n_bins=10)
+    np.testing.assert_allclose(freq, sk_true, rtol=1e-12)
+    np.testing.assert_allclose(mp, sk_pred, rtol=1e-12)
+
+
+@pytest.mark.parametrize("multiclass", ["top-label", "class-wise"])
+def test_k_class_noise_floors_agree_and_calibrated_rows_sit_at_the_floor(multiclass):
+    rng = np.random.default_rng(21)
+    rows, y = _k_class(20_000, rng)                     # calibrated by construction
+    sims = calibrated_ece_samples(rows, rng, n_bins=10, n_rep=200, multiclass=multiclass)
+    approx = calibrated_ece_approx(rows, n_bins=10, multiclass=multiclass)
+    assert abs(sims.mean() - approx) < 4 * sims.std(ddof=1) / np.sqrt(sims.size) + 0.05 * approx
+    ece = expected_calibration_error(y, rows, n_bins=10, multiclass=multiclass)
+    assert ece < np.quantile(sims, 0.999)
+    bad_rows, bad_y = _k_class(20_000, rng, power=2.0)
+    assert expected_calibration_error(bad_y, bad_rows, n_bins=10, multiclass=multiclass) \
+        > 5 * np.quantile(sims, 0.999)
+
+
+def test_float32_rows_are_accepted_and_float64_stays_strict():
+    rng = np.random.default_rng(22)
+    z = rng.normal(scale=3, size=(500, 10)).astype(np.float32)
+    rows32 = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)          # float32 softmax
+    assert np.max(np.abs(rows32.sum(axis=1, dtype=np.float64) - 1)) > 1e-8
+    y = rng.integers(0, 10, 500)
+    ece32 = expected_calibration_error(y, rows32, multiclass="top-label")
+    assert ece32 == pytest.approx(
+        expected_calibration_error(y, rows32.astype(np.float64) / rows32.sum(1, keepdims=True,
+                                                                              dtype=np.float64),
+                                   multiclass="top-label"), abs=1e-5)
+    off = rows32.astype(np.float64)
+    off[:, 0] += 2e-7
+    with pytest.raises(ValueError, match="y_prob: each row must sum to 1"):
+        expected_calibration_error(y, off, multiclass="top-label")
+
+
+def test_top_label_can_hide_per_class_miscalibration():
+    # a rare class scored 3x too high: top-label ECE stays small (it is never the arg-max),
+    # the class-wise curve of that class shows it
+    rng = np.random.default_rng(23)
+    n = 40_000
+    common = rng.dirichlet([8, 8, 8], size=n)
+    rare_true = np.full(n, 0.03)
+    rows = np.c_[common * (1 - 0.09), np.full(n, 0.09)]            # rare class scored 0.09
+    truth = np.c_[common * (1 - rare_true[:, None]), rare_true]
+    y = (rng.uniform(size=(n, 1)) > np.cumsum(truth, axis=1)).sum(axis=1).clip(max=3)
+    top = expected_calibration_error(y, rows, n_bins=15, multiclass="top-label")
+    mp, freq, _ = reliability_curve(y, rows, n_bins=15, multiclass="class-wise", label=3)
+    assert abs(mp[0] - 0.09) < 1e-12 and abs(freq[0] - 0.03) < 0.005
+    assert top < 0.05 < expected_calibration_error(y, rows, n_bins=15, multiclass="class-wise") * 4
+
+
+# --- contracts ---
+
+CAL_NAMES = {"y_true", "y_prob", "n_bins", "strategy", "multiclass", "label", "rng", "n_rep"}
+
+
+@st.composite
+def calibration_case(draw):
+    n = draw(sizes())
+    if draw(st.booleans()):
+        return draw(labels(n, 2)), draw(probs(n)), None
+    k = draw(sizes(2, 5))
+    return draw(labels(n, k)), draw(rows(n, k)), draw(st.sampled_from(["top-label", "class-wise"]))
+
+
+@pytest.mark.contract
+@pytest.mark.parametrize("fn", [reliability_curve, expected_calibration_error])
+@given(data=st.data())
+def test_contract_reliability_and_ece(fn, data):
+    if data.draw(st.booleans()):
+        y, p, multiclass = data.draw(calibration_case())
+        kw = dict(n_bins=data.draw(st.integers(1, 20)),
+                  strategy=data.draw(st.sampled_from(["uniform", "quantile"])),
+                  multiclass=multiclass)
+        if fn is reliability_curve and multiclass == "class-wise":
+            kw["label"] = data.draw(st.integers(0, p.shape[1] - 1))
+        out, err = check(fn, y, p, names=CAL_NAMES, **kw)
+        assert err is None
+        no_nan(out)
+        if fn is expected_calibration_error:
+            assert 0.0 <= out <= 1.0
+        else:
+            mean_p, freq, counts = out
+            assert np.all((mean_p >= -1e-12) & (mean_p <= 1 + 1e-12) & (freq >= 0) & (freq <= 1))
+            assert counts.sum() == len(y)
+    else:
+        kw = data.draw(st.fixed_dictionaries({}, optional={
+            "n_bins": arbitrary(0), "strategy": st.text(max_size=4),
+            "multiclass": st.sampled_from([None, "top-label", "class-wise", "x"]),
+            "label": arbitrary(0)}))
+        if fn is expected_calibration_error:
+            kw.pop("label", None)
+        out, _ = check(fn, data.draw(arbitrary(1)), data.draw(arbitrary(2)), names=CAL_NAMES, **kw)
+        no_nan(out)
+
+
+@pytest.mark.contract
+@pytest.mark.parametrize("fn", [calibrated_ece_samples, calibrated_ece_approx])
+@given(data=st.data())
+def test_contract_noise_floors(fn, data):
+    rng_args = (np.random.default_rng(0),) if fn is calibrated_ece_samples else ()
+    extra = {"n_rep": 3} if fn is calibrated_ece_samples else {}
+    if data.draw(st.booleans()):
+        _, p, multiclass = data.draw(calibration_case())
+        out, err = check(fn, p, *rng_args, n_bins=data.draw(st.integers(1, 20)),
+                         multiclass=multiclass, names=CAL_NAMES, **extra)
+        assert err is None
+        no_nan(out)
+        assert np.all((np.asarray(out) >= 0) & (np.asarray(out) <= 1))
+    else:
+        args = (data.draw(arbitrary(2)),) + ((data.draw(st.sampled_from(
+            [np.random.default_rng(0), 0, None])),) if rng_args else ())
+        out, _ = check(fn, *args, multiclass=data.draw(st.sampled_from([None, "top-label", 3])),
+                       names=CAL_NAMES, **extra)
+        no_nan(out)

@@ -2,13 +2,33 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sklearn.metrics import brier_score_loss, hinge_loss as sk_hinge, log_loss
+from scipy import special
+from sklearn.metrics import brier_score_loss, log_loss
+from sklearn.metrics import hinge_loss as sk_hinge
 
 from softprob.activations import sigmoid, softmax
 from softprob.information import conditional_entropy, conditional_kl_from_logits
-from softprob.losses import (binary_cross_entropy, binary_cross_entropy_from_probs, brier_score,
-                             categorical_cross_entropy, categorical_cross_entropy_from_probs,
-                             hinge_loss)
+from softprob.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_from_probs,
+    brier_score,
+    categorical_cross_entropy,
+    categorical_cross_entropy_from_probs,
+    hinge_loss,
+)
+
+from contracts import (
+    arbitrary,
+    check,
+    floats,
+    labels,
+    matrices,
+    no_nan,
+    probs,
+    rows,
+    sizes,
+    vectors,
+)
 
 rng = np.random.default_rng(1)
 Y = rng.integers(0, 2, 200)
@@ -18,7 +38,7 @@ Z = rng.normal(scale=3, size=200)
 def test_binary_cross_entropy_matches_sklearn_log_loss():
     assert binary_cross_entropy(Y, Z) == pytest.approx(log_loss(Y, sigmoid(Z)), rel=1e-12)
     w = rng.uniform(0.1, 2, 200)
-    assert binary_cross_entropy(Y, Z, weights=w) == pytest.approx(
+    assert binary_cross_entropy(Y, Z, sample_weight=w) == pytest.approx(
         log_loss(Y, sigmoid(Z), sample_weight=w), rel=1e-12)
     assert binary_cross_entropy_from_probs(Y, sigmoid(Z)) == pytest.approx(
         log_loss(Y, sigmoid(Z)), rel=1e-12)
@@ -66,18 +86,135 @@ def test_brier_and_hinge_match_sklearn():
 
 
 @pytest.mark.parametrize("call, msg", [
-    (lambda: binary_cross_entropy([1, 0], [0.0]), "z: has 1 rows but y has 2"),
-    (lambda: binary_cross_entropy([2, 0], [0.0, 0.0]), r"y: probabilities must lie in \[0, 1\]"),
-    (lambda: binary_cross_entropy([1, 0], [np.nan, 0.0]), "z: contains NaN"),
-    (lambda: binary_cross_entropy([1, 0], [0.0, 0.0], weights=[1, 0]), "weights: weights must be strictly positive"),
-    (lambda: binary_cross_entropy([], []), "y: is empty"),
+    (lambda: binary_cross_entropy([1, 0], [0.0]), "logits: has 1 rows but y_true has 2"),
+    (lambda: binary_cross_entropy([2, 0], [0.0, 0.0]),
+     r"y_true: probabilities must lie in \[0, 1\]"),
+    (lambda: binary_cross_entropy([1, 0], [np.nan, 0.0]), "logits: contains NaN"),
+    (lambda: binary_cross_entropy([1, 0], [0.0, 0.0], sample_weight=[1, -1]),
+     "sample_weight: weights must be >= 0"),
+    (lambda: binary_cross_entropy([1, 0], [0.0, 0.0], sample_weight=[0, 0]),
+     "sample_weight: all weights are 0"),
+    (lambda: binary_cross_entropy([], []), "y_true: is empty"),
     (lambda: binary_cross_entropy([1], [0.0], reduction="max"), "reduction: must be"),
-    (lambda: categorical_cross_entropy([0, 3], np.zeros((2, 3))), r"y: labels outside the class set \{0..2\}: \[3\]"),
-    (lambda: categorical_cross_entropy([0.5, 1], np.zeros((2, 3))), "y: labels must be whole numbers"),
-    (lambda: categorical_cross_entropy([0], np.zeros(3)), "z: expected 2-D array"),
-    (lambda: categorical_cross_entropy_from_probs([0], [[0.7, 0.7]]), "p: each row must sum to 1"),
-    (lambda: brier_score([1], [1.2]), r"p: probabilities must lie in \[0, 1\]"),
+    (lambda: categorical_cross_entropy([0, 3], np.zeros((2, 3))),
+     r"y_true: labels outside the class set \{0..2\}: \[3\]"),
+    (lambda: categorical_cross_entropy([0.5, 1], np.zeros((2, 3))),
+     "y_true: labels must be whole numbers"),
+    (lambda: categorical_cross_entropy([0], np.zeros(3)), "logits: expected 2-D array"),
+    (lambda: categorical_cross_entropy_from_probs([0], [[0.7, 0.7]]),
+     "y_prob: each row must sum to 1"),
+    (lambda: brier_score([1], [1.2]), r"y_prob: probabilities must lie in \[0, 1\]"),
 ])
 def test_bad_input_raises_value_error_naming_the_argument(call, msg):
     with pytest.raises(ValueError, match=msg):
         call()
+
+
+# --- contracts ---
+
+def _ref_binary_ce(y, z):
+    with np.errstate(invalid="ignore"):          # 0 * inf at exact 0/1: set to 0 by the caller
+        return y * np.logaddexp(0.0, -z) + (1 - y) * np.logaddexp(0.0, z)
+
+
+@st.composite
+def _binary_case(draw, probs_model: bool):
+    n = draw(sizes())
+    y = draw(probs(n))
+    model = draw(probs(n)) if probs_model else draw(vectors(n, floats()))
+    w = draw(st.none() | vectors(n, st.floats(0.0, 10.0)))
+    if w is not None and not np.any(w > 0):
+        w = None
+    return y, model, w
+
+
+@pytest.mark.contract
+@pytest.mark.parametrize("fn", [binary_cross_entropy, binary_cross_entropy_from_probs])
+@given(data=st.data())
+def test_contract_binary_cross_entropy(fn, data):
+    from_probs = fn is binary_cross_entropy_from_probs
+    names = {"y_true", "y_prob" if from_probs else "logits", "sample_weight", "reduction"}
+    if data.draw(st.booleans()):
+        y, m, w = data.draw(_binary_case(from_probs))
+        reduction = data.draw(st.sampled_from(["mean", "none"]))
+        out, err = check(fn, y, m, sample_weight=w, reduction=reduction, names=names)
+        assert err is None
+        with np.errstate(divide="ignore"):
+            ref = _ref_binary_ce(y, special.logit(m)) if from_probs else _ref_binary_ce(y, m)
+        ref = np.where(np.isnan(ref), 0.0, ref)              # 0 log 0 at exact 0/1 probabilities
+        if reduction == "none":
+            np.testing.assert_allclose(out, ref, rtol=1e-9, atol=1e-12)
+        elif np.all(np.isfinite(ref)):
+            exp = np.average(ref, weights=w) if np.max(ref) < 1e300 else out
+            assert out == pytest.approx(exp, rel=1e-9, abs=1e-12)
+        no_nan(out)
+    else:
+        args = [data.draw(arbitrary(2)), data.draw(arbitrary(2))]
+        kw = data.draw(st.fixed_dictionaries({}, optional={"sample_weight": arbitrary(1),
+                                                            "reduction": st.text(max_size=4)}))
+        out, err = check(fn, *args, names=names, **kw)
+        if err is None:
+            no_nan(out)
+
+
+@pytest.mark.contract
+@pytest.mark.parametrize("fn", [categorical_cross_entropy, categorical_cross_entropy_from_probs])
+@given(data=st.data())
+def test_contract_categorical_cross_entropy(fn, data):
+    from_probs = fn is categorical_cross_entropy_from_probs
+    names = {"y_true", "y_prob" if from_probs else "logits", "sample_weight", "reduction"}
+    if data.draw(st.booleans()):
+        n, k = data.draw(sizes()), data.draw(sizes(2, 5))
+        y = data.draw(labels(n, k) | rows(n, k))
+        m = data.draw(rows(n, k)) if from_probs else data.draw(matrices(n, k, floats()))
+        out, err = check(fn, y, m, reduction="none", names=names)
+        assert err is None
+        t = np.eye(k)[y] if y.ndim == 1 else y.astype(float)
+        with np.errstate(divide="ignore"):
+            lq = np.log(m.astype(float)) if from_probs else special.log_softmax(m, axis=1)
+        with np.errstate(invalid="ignore"):
+            ref = -np.sum(np.where(t > 0, t * lq, 0.0), axis=1)
+        np.testing.assert_allclose(out, ref, rtol=1e-6 if from_probs else 1e-9, atol=1e-9)
+        no_nan(out)
+    else:
+        out, err = check(fn, data.draw(arbitrary(2)), data.draw(arbitrary(2)), names=names)
+        if err is None:
+            no_nan(out)
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_brier_score(data):
+    names = {"y_true", "y_prob", "sample_weight"}
+    if data.draw(st.booleans()):
+        n, k = data.draw(sizes()), data.draw(sizes(2, 5))
+        if data.draw(st.booleans()):
+            y, p = data.draw(probs(n)), data.draw(probs(n))
+            ref = np.mean((p - y) ** 2)
+        else:
+            y, p = data.draw(labels(n, k)), data.draw(rows(n, k, float32=False))
+            ref = np.mean(np.sum((p - np.eye(k)[y]) ** 2, axis=1))
+        out, err = check(brier_score, y, p, names=names)
+        assert err is None and out == pytest.approx(ref, rel=1e-12, abs=1e-15)
+    else:
+        out, err = check(brier_score, data.draw(arbitrary(2)), data.draw(arbitrary(2)),
+                         sample_weight=data.draw(st.none() | arbitrary(1)), names=names)
+        if err is None:
+            no_nan(out)
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_hinge_loss(data):
+    names = {"y_true", "scores", "sample_weight"}
+    if data.draw(st.booleans()):
+        y, m, w = data.draw(_binary_case(False))
+        out, err = check(hinge_loss, y, m, sample_weight=w, names=names)
+        assert err is None
+        ref = y * np.maximum(0, 1 - m) + (1 - y) * np.maximum(0, 1 + m)
+        assert out == pytest.approx(np.average(ref, weights=w), rel=1e-9)
+    else:
+        out, err = check(hinge_loss, data.draw(arbitrary(2)), data.draw(arbitrary(2)),
+                         names=names)
+        if err is None:
+            no_nan(out)

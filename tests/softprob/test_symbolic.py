@@ -1,7 +1,12 @@
+import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
 
 from softprob import symbolic as sym
+
+from contracts import check
 
 
 def test_softmax_two_class_is_sigmoid_of_difference():
@@ -35,7 +40,38 @@ def test_pointwise_minimiser_rejects_maxima_and_multiple_points():
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="logits: need at least 2 classes"):
+    with pytest.raises(ValueError, match="logits: need a list of at least 2"):
         sym.softmax([sp.Symbol("a")])
     with pytest.raises(ValueError, match="model: shape"):
         sym.conditional_kl(sym.joint_table(2, 2), sym.joint_table(2, 3))
+
+
+# --- contracts ---
+
+JUNK = st.sampled_from([None, "abc", np.zeros(2), [1, 2], object(), 1 + 2j, 0.5, 3,
+                        sp.Symbol("u"), sp.Matrix([[1, 2]]), sp.Matrix(0, 0, [])])
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_symbolic(data):
+    a, b = sp.symbols("a b", positive=True)
+    valid = data.draw(st.booleans())
+    pick = (lambda: data.draw(st.sampled_from([a, b, a / (a + b), sp.Integer(2)]))) if valid \
+        else (lambda: data.draw(JUNK))
+    k, m = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+    table = sym.joint_table(k, m) if valid else pick()
+    calls = [(sym.sigmoid, (pick(),)), (sym.softmax, ([pick(), pick()] if valid else pick(),)),
+             (sym.binary_cross_entropy, (pick(), pick())),
+             (sym.joint_table, (k, m) if valid else (pick(), pick())),
+             (sym.marginal, (table,)), (sym.posterior, (table,)),
+             (sym.conditional_kl, (table, sym.posterior(table) if valid else pick()))]
+    names = {"z", "logits", "y", "q", "n_classes", "n_values", "name", "table", "model"}
+    for fn, args in calls:
+        out, err = check(fn, *args, names=names)
+        if valid:
+            assert err is None
+    q = sp.Symbol("q", positive=True)
+    loss = data.draw(st.sampled_from([(a / (a + b)) * -sp.log(q) + (b / (a + b)) * -sp.log(1 - q),
+                                      q**2, sp.Integer(1)])) if valid else pick()
+    check(sym.pointwise_minimiser, loss, q if valid else pick(), names={"expected_loss", "q"})
