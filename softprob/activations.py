@@ -1,7 +1,7 @@
-"""Output layers: sigmoid, softmax and their logarithms, stable at any logit.
+r"""Output layers: sigmoid, softmax and their logarithms, stable at any logit.
 
 Every function here stays finite and accurate for logits of any size
-(|z| >= 1e4 included) by using log-sum-exp identities instead of
+(:math:`|z| \ge 10^4` included) by using log-sum-exp identities instead of
 exponentiating large numbers.
 """
 

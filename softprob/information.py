@@ -1,7 +1,7 @@
 """Information quantities: entropy, KL divergence, conditional KL and entropy (essay E2, E5).
 
-Conventions
------------
+.. rubric:: Conventions
+
 * ``kl_divergence(p, q)`` is :math:`\\mathrm{KL}(p\\,\\|\\,q) = \\sum_k p_k\\log(p_k/q_k)`:
   the FIRST argument ``p`` is the reference distribution (the truth, which
   weights the log-ratio), the second ``q`` the approximation (the model). The

@@ -2,8 +2,8 @@
 
 Entropy and KL divergences live in :mod:`softprob.information`.
 
-Conventions
------------
+.. rubric:: Conventions
+
 * Binary problems: ``y_true`` is P(A | x) (a hard label 1/0 or a soft
   probability); the model is given by its ``logits`` (P(A|x) = sigmoid(z)) or,
   in the ``*_from_probs`` variants, by its probabilities ``y_prob``.

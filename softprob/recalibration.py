@@ -31,7 +31,7 @@ _RESCALE = 1e100                # logits beyond this are rescaled (z^2 would ove
 
 @dataclass(frozen=True)
 class TemperatureResult:
-    """Outcome of :func:`fit_temperature`.
+    r"""Outcome of :func:`fit_temperature`.
 
     Attributes
     ----------
@@ -40,7 +40,8 @@ class TemperatureResult:
     n_iter : int
         Newton iterations used (on beta = 1/T).
     grad_norm : float
-        |dNLL/dbeta| at the solution (for logits rescaled to max |z| = 1 beyond 1e100).
+        :math:`|\mathrm{d}\,\mathrm{NLL}/\mathrm{d}\beta|` at the solution (for logits rescaled to
+        :math:`\max |z| = 1` beyond :math:`10^{100}`).
     converged : bool
         Whether ``grad_norm`` fell below the tolerance.
     loss : float
@@ -84,7 +85,7 @@ def fit_temperature(logits: ArrayLike, y: ArrayLike, *, tol: float = 1e-10,
     y : array_like, shape (n,)
         Validation labels (binary: 1 = A, 0 = B; else 0..K-1).
     tol : float, default 1e-10
-        Stop when |dNLL/dbeta| < tol.
+        Stop when :math:`|\mathrm{d}\,\mathrm{NLL}/\mathrm{d}\beta|` < ``tol``.
     max_iter : int, default 100
         Iteration cap.
 
