@@ -1,4 +1,4 @@
-"""Losses: binary and categorical cross-entropy, Brier score, hinge loss.
+"""Losses: binary and categorical cross-entropy, Brier score, hinge loss, label smoothing.
 
 Entropy and KL divergences live in :mod:`softprob.information`.
 
@@ -11,6 +11,8 @@ Entropy and KL divergences live in :mod:`softprob.information`.
   models are logits (n, K) or probability rows.
 * ``sample_weight`` turns every mean into a weighted mean sum(w * loss) / sum(w).
 * ``*_from_probs`` variants never clip: log(0) gives ``inf``, as it should.
+* Label smoothing: :func:`smooth_labels` makes the targets, :func:`unsmooth_probabilities`
+  maps the smoothed minimiser back to the posterior (and refuses scores it cannot come from).
 """
 
 from __future__ import annotations
@@ -255,3 +257,88 @@ def hinge_loss(y_true: ArrayLike, scores: ArrayLike, *,
     chk.same_length(("y_true", "scores"), y, z)
     loss = y * np.maximum(0.0, 1.0 - z) + (1.0 - y) * np.maximum(0.0, 1.0 + z)
     return float(_reduce(loss, sample_weight, "mean"))
+
+
+def smooth_labels(y_true: ArrayLike, n_classes: int, epsilon: float) -> FloatArray:
+    r"""Label-smoothed targets :math:`(1 - \varepsilon)\,\mathrm{onehot}(y) + \varepsilon / K`.
+
+    Training with these targets moves the pointwise minimiser of the cross-entropy from
+    :math:`P(c \mid x)` to :math:`(1 - \varepsilon) P(c \mid x) + \varepsilon / K`;
+    :func:`unsmooth_probabilities` maps that back.
+
+    Parameters
+    ----------
+    y_true : array_like, shape (n,)
+        Integer labels 0..K-1 (binary: 1 = A, 0 = B).
+    n_classes : int
+        K >= 2.
+    epsilon : float
+        Smoothing weight, in [0, 1).
+
+    Returns
+    -------
+    ndarray, shape (n, K)
+        Target rows, each summing to 1 (binary: column 1 is class A).
+
+    Examples
+    --------
+    >>> from softprob.losses import smooth_labels
+    >>> smooth_labels([0, 2], 3, 0.3).round(3).tolist()
+    [[0.8, 0.1, 0.1], [0.1, 0.1, 0.8]]
+    """
+    n_classes = chk.positive_int("n_classes", n_classes, minimum=2)
+    eps = _smoothing("epsilon", epsilon)
+    labels = chk.as_labels("y_true", y_true, n_classes)
+    return (1.0 - eps) * kern.one_hot(labels, n_classes) + eps / n_classes
+
+
+def unsmooth_probabilities(y_prob: ArrayLike, epsilon: float) -> FloatArray:
+    r"""Invert label smoothing: :math:`(q - \varepsilon/K) / (1 - \varepsilon)`.
+
+    Exact for a model at the population minimiser of the smoothed cross-entropy, whose scores
+    lie in :math:`[\varepsilon/K,\ 1 - \varepsilon + \varepsilon/K]`. A score outside that
+    range is not the minimiser of the smoothed loss at any posterior (an overconfident or
+    otherwise miscalibrated model), so the inverse is not defined there: this function raises
+    a ``ValueError`` that says how many entries are out of range instead of clipping them
+    silently. Recalibrate first (e.g. temperature scaling on held-out data), then invert.
+
+    Parameters
+    ----------
+    y_prob : array_like, shape (n,) or (n, K)
+        Binary P(A) values (K = 2), or probability rows of a model trained with smoothing.
+    epsilon : float
+        The smoothing weight used in training, in [0, 1).
+
+    Returns
+    -------
+    ndarray
+        Estimated posteriors, same shape as ``y_prob``; rows sum to 1.
+
+    Examples
+    --------
+    >>> from softprob.losses import unsmooth_probabilities
+    >>> unsmooth_probabilities([[0.8, 0.1, 0.1]], 0.3).round(12).tolist()
+    [[1.0, 0.0, 0.0]]
+    >>> round(float(unsmooth_probabilities([0.5], 0.2)[0]), 12)
+    0.5
+    """
+    eps = _smoothing("epsilon", epsilon)
+    q = chk.as_probabilities("y_prob", y_prob, ndim=(1, 2), rows_sum_to_one="2d")
+    k = 2 if q.ndim == 1 else q.shape[1]
+    p = (q - eps / k) / (1.0 - eps)
+    tol = chk.rows_tolerance(np.asarray(y_prob).dtype, k)
+    bad = (p < -tol) | (p > 1.0 + tol)
+    if np.any(bad):
+        raise ValueError(
+            f"y_prob: {bad.mean():.1%} of the entries lie outside [epsilon/K, 1 - epsilon + "
+            f"epsilon/K] = [{eps / k:.4g}, {1 - eps + eps / k:.4g}], so they are not the "
+            "minimiser of a label-smoothed loss and cannot be inverted; recalibrate the model "
+            "on held-out data (e.g. temperature scaling) before inverting")
+    return np.clip(p, 0.0, 1.0)
+
+
+def _smoothing(name: str, value: object) -> float:
+    eps = chk.non_negative(name, value)
+    if not eps < 1.0:
+        raise ValueError(f"{name}: must lie in [0, 1), got {value!r}")
+    return eps

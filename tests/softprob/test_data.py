@@ -289,3 +289,46 @@ def test_contract_discrete_joint(method, data):
         assert err is None
     if err is None:
         no_nan(out if method != "with_priors" else out.table)
+
+
+# --- separation probability (d = 1) ---
+
+def test_separation_probability_matches_simulation():
+    prob = GaussianBinary(mean_a=1.0, mean_b=-1.0, cov_a=1.2**2, cov_b=1.2**2, prior_a=0.3)
+    assert prob.separation_probability(2) == pytest.approx(1.0, abs=1e-9)
+    events = prob.separation_probability(5, by_event=True)
+    rng, reps, n = np.random.default_rng(11), 200_000, 5
+    x, y = prob.sample(reps * n, rng)
+    x, y = x[:, 0].reshape(reps, n), y.reshape(reps, n)
+    n_a = y.sum(axis=1)
+    absent = (n_a == 0) | (n_a == n)
+    lo_a = np.where(y == 1, x, np.inf).min(1)
+    hi_b = np.where(y == 0, x, -np.inf).max(1)
+    lo_b = np.where(y == 0, x, np.inf).min(1)
+    hi_a = np.where(y == 1, x, -np.inf).max(1)
+    freq = np.array([absent.mean(), (~absent & (hi_b <= lo_a)).mean(),
+                     (~absent & (hi_a <= lo_b)).mean()])
+    se = np.sqrt(events * (1 - events) / reps)
+    assert np.all(np.abs(freq - events) < 4.5 * se + 1e-12)
+
+
+def test_separation_probability_needs_one_feature():
+    prob = GaussianBinary(mean_a=[1.0, 0.0], mean_b=[-1.0, 0.0])
+    with pytest.raises(ValueError, match="n: the separation probability is implemented for d = 1"):
+        prob.separation_probability(10)
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_separation_probability(data):
+    mean = data.draw(st.floats(-5, 5))
+    prob = GaussianBinary(mean_a=mean, mean_b=0.0, cov_a=data.draw(st.floats(0.1, 4.0)),
+                          cov_b=1.0, prior_a=data.draw(st.floats(0.01, 0.99)))
+    valid = data.draw(st.booleans())
+    n = data.draw(st.integers(1, 500)) if valid else data.draw(st.one_of(arbitrary(0),
+                                                                         st.integers(-5, 0)))
+    out, err = check(prob.separation_probability, n, names={"n", "by_event"})
+    if valid:
+        assert err is None and 0.0 <= out <= 1.0 + 1e-9
+    if err is None:
+        no_nan(out)

@@ -15,6 +15,8 @@ from softprob.losses import (
     categorical_cross_entropy,
     categorical_cross_entropy_from_probs,
     hinge_loss,
+    smooth_labels,
+    unsmooth_probabilities,
 )
 
 from contracts import (
@@ -216,5 +218,56 @@ def test_contract_hinge_loss(data):
     else:
         out, err = check(hinge_loss, data.draw(arbitrary(2)), data.draw(arbitrary(2)),
                          names=names)
+        if err is None:
+            no_nan(out)
+
+
+# --- label smoothing ---
+
+def test_smoothed_targets_and_their_inverse():
+    t = smooth_labels([2, 0, 1], 3, 0.3)
+    np.testing.assert_allclose(t.sum(axis=1), 1.0)
+    np.testing.assert_allclose(t[0], [0.1, 0.1, 0.8])
+    rng = np.random.default_rng(3)
+    post = rng.dirichlet(np.ones(4), size=50)                 # any posterior rows
+    smoothed = 0.8 * post + 0.2 / 4                            # the smoothed minimiser
+    np.testing.assert_allclose(unsmooth_probabilities(smoothed, 0.2), post, atol=1e-12)
+    np.testing.assert_allclose(unsmooth_probabilities(0.9 * post[:, 0] + 0.05, 0.1),
+                               post[:, 0], atol=1e-12)       # binary: K = 2
+
+
+def test_unsmoothing_refuses_scores_no_smoothed_minimiser_gives():
+    with pytest.raises(ValueError, match=r"y_prob: 100.0% of the entries lie outside"):
+        unsmooth_probabilities([[0.999, 0.001]], 0.1)         # below epsilon/K = 0.05
+    with pytest.raises(ValueError, match=r"epsilon: must lie in \[0, 1\)"):
+        smooth_labels([0, 1], 2, 1.0)
+
+
+def test_unsmoothing_accepts_float32_rows():
+    rows32 = np.array([[0.7, 0.2, 0.1]], dtype=np.float32)
+    out = unsmooth_probabilities(rows32, 0.1)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_label_smoothing(data):
+    names = {"y_true", "n_classes", "epsilon", "y_prob"}
+    eps = data.draw(st.floats(0.0, 0.99))
+    if data.draw(st.booleans()):
+        n, k = data.draw(sizes()), data.draw(sizes(2, 5))
+        y = data.draw(labels(n, k))
+        t, err = check(smooth_labels, y, k, eps, names=names)
+        assert err is None
+        np.testing.assert_allclose(t.sum(axis=1), 1.0, rtol=1e-12)
+        back, err = check(unsmooth_probabilities, t, eps, names=names)
+        assert err is None
+        np.testing.assert_allclose(back, np.eye(k)[y], atol=1e-9)
+    else:
+        args = [data.draw(arbitrary(2)), data.draw(arbitrary(0))]
+        fn = data.draw(st.sampled_from([smooth_labels, unsmooth_probabilities]))
+        if fn is smooth_labels:
+            args.insert(1, data.draw(st.one_of(st.integers(-2, 6), arbitrary(0))))
+        out, err = check(fn, *args, names=names)
         if err is None:
             no_nan(out)
