@@ -32,12 +32,44 @@ def test_bad_input():
         plot_posteriors([0.0, 1.0], [0.5, 0.5], {"fit": [np.nan, 0.5]})
 
 
+def test_arrays_must_have_equal_lengths():
+    with pytest.raises(ValueError, match=r"^truth: has 2 values but x has 3"):
+        plot_posteriors([0.0, 1.0, 2.0], [0.5, 0.5], {})
+    with pytest.raises(ValueError, match=r"^fitted\['m'\]: has 4 values but x has 3"):
+        plot_posteriors([0.0, 1.0, 2.0], [0.5, 0.5, 0.5], {"m": [0.5] * 4})
+    with pytest.raises(ValueError, match=r"^observed: has 1 values but mean_predicted has 2"):
+        plot_reliability([0.2, 0.8], [0.3], [5, 5])
+    with pytest.raises(ValueError, match=r"^counts: has 3 values but mean_predicted has 2"):
+        plot_reliability([0.2, 0.8], [0.3, 0.7], [5, 5, 5])
+    with pytest.raises(ValueError, match=r"^counts: must be >= 0"):
+        plot_reliability([0.2, 0.8], [0.3, 0.7], [0, 0])
+    with pytest.raises(ValueError, match=r"^ax: expected a matplotlib Axes"):
+        plot_reliability([0.2, 0.8], [0.3, 0.7], [5, 5], ax="left")
+    plt.close("all")
+
+
+def test_count_labels_do_not_overlap():
+    # 15 bins of an overconfident model: four-digit counts on markers 1/15 of the width apart,
+    # which at one fixed offset overlap their neighbours
+    use_style()
+    fig, ax = plt.subplots(figsize=(5, 3.9))
+    mp = (np.arange(15) + 0.5) / 15
+    ob = 0.35 + 0.05 * np.sin(np.arange(15))
+    counts = np.full(15, 4444)
+    plot_reliability(mp, ob, counts, ax=ax)
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in ax.texts]
+    frame = ax.get_window_extent()
+    assert len(boxes) == 15                          # here every count finds a place
+    assert all(frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1
+               for b in boxes)
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    plt.close(fig)
+
+
 # --- contracts ---
 
 @pytest.mark.contract
-@pytest.mark.xfail(strict=False, reason="plotting.py (owned by the figures helper) does not yet "
-                   "check that x, truth and the curves, or the reliability arrays, have equal "
-                   "lengths: matplotlib's unnamed ValueError leaks (reported to the lead)")
 @given(data=st.data())
 def test_contract_plotting(data):
     names = {"x", "truth", "fitted", "mean_predicted", "observed", "counts", "ax", "title",
