@@ -166,12 +166,13 @@ def plot_reliability(mean_predicted: ArrayLike, observed: ArrayLike, counts: Arr
     Marker areas are proportional to the bin counts, which are also written
     next to the markers, so sparsely populated bins are visible as such.
 
-    Each count label goes to the first of eight places around its marker (below right,
-    above left, ...) whose text box, measured in display coordinates, stays inside the axes
-    and overlaps no earlier label, no other marker and not the legend, preferring places that
-    the curve and the diagonal do not cross. A count with no such place is not written (its
-    marker's area still shows it). The placement is computed for the axes' size and limits at
-    the time of the call: draw on an Axes of its final size.
+    Each count label goes to the first of eight places around its marker (below, above,
+    beside, then diagonally) whose text box, measured in display coordinates, stays inside the
+    axes, overlaps no earlier label, no other marker and not the legend, and lies nearer its
+    own marker than any other, preferring places that the curve and the diagonal do not cross.
+    A count with no such place is not written (its marker's area still shows it). The placement
+    is computed for the axes' size and limits at the time of the call: draw on an Axes of its
+    final size.
 
     Parameters
     ----------
@@ -224,12 +225,13 @@ def plot_reliability(mean_predicted: ArrayLike, observed: ArrayLike, counts: Arr
 
 
 # Places for a count label around its marker, in order of preference: (x, y) direction of the
-# offset and the text's alignment. Straight below or above first, so that a label sits under or
-# over its own marker (neighbours crowding one side push a label to the other: they alternate).
+# offset and the text's alignment. Straight below or above first, then beside, so that a label
+# lines up with its own marker (neighbours crowding one side push a label to the other: they
+# alternate); the diagonal places last, where a label is easiest to misread as a neighbour's.
 _PLACES = [((0, -1), "center", "top"), ((0, 1), "center", "bottom"),
+           ((1, 0), "left", "center"), ((-1, 0), "right", "center"),
            ((1, -1), "left", "top"), ((-1, 1), "right", "bottom"),
-           ((1, 1), "left", "bottom"), ((-1, -1), "right", "top"),
-           ((1, 0), "left", "center"), ((-1, 0), "right", "center")]
+           ((1, 1), "left", "bottom"), ((-1, -1), "right", "top")]
 
 
 def _label_counts(ax: Axes, mp: np.ndarray, ob: np.ndarray, n: np.ndarray,
@@ -239,8 +241,6 @@ def _label_counts(ax: Axes, mp: np.ndarray, ob: np.ndarray, n: np.ndarray,
     renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else None
     centres = ax.transData.transform(np.column_stack([mp, ob]))          # display pixels
     radii = np.sqrt(sizes) / 2 * fig.dpi / 72                            # marker radii
-    markers = [Bbox.from_extents(cx - r, cy - r, cx + r, cy + r)
-               for (cx, cy), r in zip(centres, radii)]
     frame = ax.get_window_extent(renderer)
     blocked = [legend.get_window_extent(renderer)]
     line_ends = np.vstack([centres, ax.transData.transform([[0, 0], [1, 1]])])
@@ -259,8 +259,17 @@ def _label_counts(ax: Axes, mp: np.ndarray, ob: np.ndarray, n: np.ndarray,
             ann.set_horizontalalignment(ha)
             ann.set_verticalalignment(va)
             box = ann.get_window_extent(renderer).padded(pad)
-            others = blocked + markers[:i] + markers[i + 1:]
-            if not _inside(box, frame) or any(box.overlaps(b) for b in others):
+            if not _inside(box, frame) or any(box.overlaps(b) for b in blocked):
+                continue
+            # distance from the box to each marker's edge (negative: the box covers the marker)
+            nearest = np.clip(centres, [box.x0, box.y0], [box.x1, box.y1])
+            clear = np.hypot(*(centres - nearest).T) - radii
+            if np.delete(clear, i).min(initial=np.inf) < 0:
+                continue
+            # it must read as its own marker's label: no other marker's edge nearer its centre
+            mid = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
+            edge = np.hypot(*(centres - mid).T) - radii
+            if edge.min() < edge[i]:
                 continue
             cost = sum(_crosses(box, p, q) for p, q in segments)
             if cost < best_cost:

@@ -48,23 +48,42 @@ def test_arrays_must_have_equal_lengths():
     plt.close("all")
 
 
-def test_count_labels_do_not_overlap():
-    # 15 bins of an overconfident model: four-digit counts on markers 1/15 of the width apart,
-    # which at one fixed offset overlap their neighbours
+def _count_boxes(mp, ob, counts):
     use_style()
     fig, ax = plt.subplots(figsize=(5, 3.9))
-    mp = (np.arange(15) + 0.5) / 15
-    ob = 0.35 + 0.05 * np.sin(np.arange(15))
-    counts = np.full(15, 4444)
     plot_reliability(mp, ob, counts, ax=ax)
     fig.canvas.draw()
     boxes = [t.get_window_extent() for t in ax.texts]
-    frame = ax.get_window_extent()
-    assert len(boxes) == 15                          # here every count finds a place
+    frame, centres = ax.get_window_extent(), ax.transData.transform(np.column_stack([mp, ob]))
     assert all(frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1
                for b in boxes)
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    owners = [int(np.argmin(np.hypot(*(centres - [(b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2]).T)))
+              for b in boxes]
     plt.close(fig)
+    return [t.get_text() for t in ax.texts], owners
+
+
+def test_count_labels_do_not_overlap():
+    # an overconfident network's diagram (chapter 8): 15 bins, counts of 3 and 4 digits on
+    # markers 1/15 of the width apart, which at one fixed offset overlap their neighbours
+    mp = np.array([0.01, 0.097, 0.165, 0.232, 0.3, 0.366, 0.433, 0.5, 0.567, 0.633, 0.70,
+                   0.766, 0.834, 0.90, 0.99])
+    ob = np.array([0.19, 0.35, 0.36, 0.372, 0.378, 0.41, 0.34, 0.365, 0.38, 0.40, 0.375,
+                   0.388, 0.443, 0.437, 0.86])
+    counts = np.array([9175, 1092, 628, 616, 429, 331, 340, 309, 379, 442, 444, 426, 425,
+                       581, 4383])
+    texts, owners = _count_boxes(mp, ob, counts)
+    assert texts == [str(c) for c in counts]              # here every count finds a place
+    assert owners == list(range(15))                      # each next to its own marker
+
+
+def test_crowded_count_labels_are_left_out_not_overlapped():
+    # 15 equal, maximal markers in a row: no room for every four-digit label
+    mp = (np.arange(15) + 0.5) / 15
+    texts, owners = _count_boxes(mp, 0.35 + 0.05 * np.sin(np.arange(15)), np.full(15, 4444))
+    assert 0 < len(texts) < 15
+    assert owners == sorted(set(owners))                  # one label per marker at most
 
 
 # --- contracts ---
