@@ -271,7 +271,8 @@ class HistogramBinningResult:
 
 
 def fit_histogram_binning(y_prob: ArrayLike, y: ArrayLike, *, n_bins: int = 10,
-                          strategy: str = "quantile") -> HistogramBinningResult:
+                          strategy: str = "quantile",
+                          m_estimate: float = 0.0) -> HistogramBinningResult:
     r"""Histogram binning (Zadrozny & Elkan 2001): replace a score by its bin's frequency.
 
     The validation scores are cut into ``n_bins`` bins (``'quantile'``: equal counts, as
@@ -280,7 +281,10 @@ def fit_histogram_binning(y_prob: ArrayLike, y: ArrayLike, *, n_bins: int = 10,
     every returned value is an observed frequency. The result is calibrated on the
     validation set bin by bin, but it keeps only B distinct values: scores that share a
     bin can no longer be told apart (resolution is lost), and a bin with no A (or no B)
-    predicts exactly 0 (or 1).
+    predicts exactly 0 (or 1), an infinite log loss for the next A (or B) that falls in
+    it. The m-estimate (Zadrozny & Elkan 2001, for tree leaves) avoids that: with
+    ``m_estimate`` = m > 0 a bin of n_b scores, k of them A, gets
+    :math:`(k + m\bar y)/(n_b + m)`, :math:`\bar y` the validation frequency of A.
 
     Parameters
     ----------
@@ -292,6 +296,8 @@ def fit_histogram_binning(y_prob: ArrayLike, y: ArrayLike, *, n_bins: int = 10,
         Number of bins before merging.
     strategy : {'quantile', 'uniform'}
         Equal-count or equal-width bins.
+    m_estimate : float, default 0
+        Pseudo-count m >= 0 pulling each bin towards the overall frequency (0: none).
 
     Returns
     -------
@@ -304,12 +310,16 @@ def fit_histogram_binning(y_prob: ArrayLike, y: ArrayLike, *, n_bins: int = 10,
     ...                             n_bins=2)
     >>> res.values.round(4).tolist(), res.predict_proba([0.05, 0.95]).round(4).tolist()
     ([0.3333, 0.6667], [0.3333, 0.6667])
+    >>> fit_histogram_binning([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1], n_bins=2,
+    ...                       m_estimate=2).values.tolist()         # (0 + 2 * 0.5) / (2 + 2)
+    [0.25, 0.75]
     """
     p = chk.as_probabilities("y_prob", y_prob, ndim=1)
     labels = chk.as_labels("y", y, 2, "; histogram binning here is binary")
     chk.same_length(("y_prob", "y"), p, labels)
     n_bins = chk.positive_int("n_bins", n_bins)
     strategy = chk.one_of("strategy", strategy, ("quantile", "uniform"))
+    m = chk.non_negative("m_estimate", m_estimate)
     if strategy == "uniform":
         edges = np.linspace(0.0, 1.0, n_bins + 1)[1:-1]
     else:
@@ -320,5 +330,6 @@ def fit_histogram_binning(y_prob: ArrayLike, y: ArrayLike, *, n_bins: int = 10,
     edges = edges[keep]
     ids = np.searchsorted(edges, p)
     counts = np.bincount(ids, minlength=edges.size + 1).astype(float)
-    values = np.bincount(ids, weights=labels, minlength=edges.size + 1) / counts
+    hits = np.bincount(ids, weights=labels, minlength=edges.size + 1)
+    values = (hits + m * labels.mean()) / (counts + m)
     return HistogramBinningResult(edges, values, counts)

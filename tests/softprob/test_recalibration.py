@@ -197,6 +197,9 @@ def test_histogram_binning_merges_empty_bins():
                                [0.5, 0.5, 0.5, 2 / 3, 2 / 3])
     same = fit_histogram_binning([0.4] * 6, [0, 1, 1, 0, 1, 1], n_bins=4)  # tied quantiles
     assert same.values.tolist() == [4 / 6] and same.counts.tolist() == [6.0]
+    shrunk = fit_histogram_binning(p, [0, 1, 1, 1, 0], n_bins=10, strategy="uniform",
+                                   m_estimate=3.0)                  # m-estimate, base rate 0.6
+    np.testing.assert_allclose(shrunk.values, [(1 + 1.8) / 5, (2 + 1.8) / 6])
 
 
 @pytest.mark.parametrize("call, msg", [
@@ -208,6 +211,7 @@ def test_histogram_binning_merges_empty_bins():
     (lambda: fit_histogram_binning([0.5, 0.2], [0, 1], n_bins=0), "n_bins: must be"),
     (lambda: fit_histogram_binning([0.5, 0.2], [0, 1], strategy="x"), "strategy: must be one"),
     (lambda: fit_histogram_binning([0.5, 0.2], [0, 3]), "y: labels outside"),
+    (lambda: fit_histogram_binning([0.5, 0.2], [0, 1], m_estimate=-1), "m_estimate: must"),
 ])
 def test_platt_and_binning_bad_input(call, msg):
     with pytest.raises(ValueError, match=msg):
@@ -240,13 +244,13 @@ def test_contract_fit_platt(data):
 @pytest.mark.contract
 @given(data=st.data())
 def test_contract_fit_histogram_binning(data):
-    names = {"y_prob", "y", "n_bins", "strategy"}
+    names = {"y_prob", "y", "n_bins", "strategy", "m_estimate"}
     if data.draw(st.booleans()):
         n = data.draw(sizes())
         p, y = data.draw(probs(n)), data.draw(labels(n, 2))
         res, err = check(fit_histogram_binning, p, y, n_bins=data.draw(st.integers(1, 20)),
                          strategy=data.draw(st.sampled_from(["uniform", "quantile"])),
-                         names=names)
+                         m_estimate=data.draw(st.sampled_from([0.0, 2.0])), names=names)
         assert err is None and res.counts.min() > 0 and res.counts.sum() == n
         out = res.predict_proba(p)
         no_nan(res, out)
