@@ -139,8 +139,10 @@ class PlattResult:
 
     Attributes
     ----------
-    slope, intercept : float
-        The fitted map of the score z (for logits: slope = 1/T, plus a shift).
+    slope : float
+        The fitted slope a of the score z (for logits, a = 1/T of a temperature).
+    intercept : float
+        The fitted intercept b (a shift that temperature scaling lacks).
     n_iter : int
         Newton iterations used.
     grad_norm : float
@@ -252,12 +254,13 @@ class HistogramBinningResult:
 
     Attributes
     ----------
-    edges : ndarray, shape (B - 1,)
-        Interior bin edges (a score equal to an edge belongs to the lower bin).
-    values : ndarray, shape (B,)
-        Frequency of class A among the validation scores of each bin.
-    counts : ndarray, shape (B,)
-        Validation scores in each bin (all > 0: empty bins were merged).
+    edges : ndarray
+        The B - 1 interior bin edges (a score equal to an edge belongs to the lower bin).
+    values : ndarray
+        The B bins' frequencies of class A among their validation scores.
+    counts : ndarray
+        The number of validation scores in each of the B bins (all > 0: empty bins were
+        merged).
     """
 
     edges: FloatArray
