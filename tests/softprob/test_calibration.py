@@ -10,6 +10,7 @@ from softprob.calibration import (
     calibrated_ece_samples,
     expected_calibration_error,
     reliability_curve,
+    smooth_ece,
 )
 
 from contracts import arbitrary, check, labels, no_nan, probs, rows, sizes
@@ -189,9 +190,127 @@ def test_top_label_can_hide_per_class_miscalibration():
     assert top < 0.05 < expected_calibration_error(y, rows, n_bins=15, multiclass="class-wise") * 4
 
 
+# --- smooth ECE (Blasiok & Nakkiran 2023) ---
+
+def _reflected_kernel(t, f, sigma):
+    """K^R_sigma(t, f) = sum_k phi(t - f - 2k) + phi(t + f - 2k), written out directly."""
+    shifts = 2.0 * np.arange(-3, 4)
+    z = np.concatenate([f[None, :] + shifts[:, None], -f[None, :] + shifts[:, None]])
+    return np.exp(-0.5 * ((t[:, None, None] - z[None]) / sigma) ** 2).sum(axis=1) / (
+        sigma * np.sqrt(2 * np.pi))
+
+
+def _smece_direct(y, f, sigma, m=20_001):
+    """The definition by brute force: the kernel sum on m nodes, trapezoid rule on [0, 1]."""
+    t = np.linspace(0.0, 1.0, m)
+    g = np.abs(_reflected_kernel(t, f, sigma) @ (y - f)) / f.size
+    return float(np.sum(g[1:] + g[:-1]) / (2 * (m - 1)))
+
+
+def _cases(rng):
+    """(name, labels, scores): calibrated, overconfident, too low, small; scores in [.01, .99]."""
+    p = rng.uniform(0.01, 0.99, size=4000)
+    yield "calibrated", (rng.uniform(size=p.size) < p).astype(float), p
+    z = rng.normal(scale=1.5, size=4000)
+    yield "overconfident", (rng.uniform(size=z.size) < sigmoid(z)).astype(float), \
+        np.clip(sigmoid(2 * z), 0.01, 0.99)
+    p = rng.beta(2, 5, size=3000)
+    yield "too low", (rng.uniform(size=p.size) < p**0.6).astype(float), np.clip(p, 0.01, 0.99)
+    p = rng.uniform(0.1, 0.9, size=60)
+    yield "n = 60", (rng.uniform(size=p.size) < p).astype(float), p
+
+
+@pytest.mark.parametrize("sigma", [0.01, 0.05, 0.2])
+def test_smooth_ece_at_fixed_bandwidth_is_the_kernel_integral(sigma):
+    # the definition summed directly, scores touching both boundaries (where the
+    # reflection matters) included; documented accuracy 1e-4 relative
+    rng = np.random.default_rng(31)
+    f = np.r_[0.0, 1.0, 1e-4, 1 - 1e-4, rng.uniform(size=150)]
+    y = (rng.uniform(size=f.size) < f**1.5).astype(float)
+    assert smooth_ece(y, f, sigma=sigma) == pytest.approx(_smece_direct(y, f, sigma), rel=1e-4)
+
+
+def test_smooth_ece_agrees_with_relplot():
+    """Cross-check against the authors' package (relplot 1.0.3, a test-only dependency).
+
+    relplot splats the scores on a grid of step ~1/1000, mirrors it once, and integrates with a
+    rectangle rule over m = max(200, round(10 / sigma)) points that weights both end points
+    fully: an O(1/m) relative error; we allow 2/m (1% at m = 200). Its bandwidth search is a
+    bisection on [0, 1] with 10 halvings, so its sigma lies up to 2^-10 above the fixed point,
+    and its smooth ECE up to that much below it. Scores stay in [0.01, 0.99]: relplot counts a
+    mass within one grid step of 0 or 1 once instead of twice (the reflected kernel doubles it),
+    a deviation of several percent for scores piled at the boundaries.
+    """
+    import relplot
+
+    rng = np.random.default_rng(32)
+    worst = 0.0
+    for name, y, f in _cases(rng):
+        for sigma in (0.02, 0.05, 0.1):
+            m = max(200, round(10 / sigma))
+            ours, theirs = smooth_ece(y, f, sigma=sigma), relplot.smECE_sigma(f, y, sigma)
+            assert abs(ours - theirs) <= 2 / m * ours, (name, sigma, ours, theirs)
+            worst = max(worst, abs(ours - theirs) / ours)
+        ours = smooth_ece(y, f)
+        theirs, width = relplot.smECE(f, y, return_width=True)
+        assert abs(ours - theirs) <= 2.0**-10 + 0.01 * ours, (name, ours, theirs)
+        assert width - 2.0**-10 - 0.01 * ours <= ours <= width + 0.01 * ours, (name, width)
+    assert worst > 0                                     # two different computations
+
+
+def test_smooth_ece_is_a_fixed_point_and_does_not_grow_with_sigma():
+    rng = np.random.default_rng(33)
+    for _, y, f in _cases(rng):
+        s = smooth_ece(y, f)
+        assert smooth_ece(y, f, sigma=s) == pytest.approx(s, abs=1e-9)
+        values = [smooth_ece(y, f, sigma=v) for v in (0.005, 0.01, 0.03, 0.1, 0.3, 1.0)]
+        assert np.all(np.diff(values) <= 1e-4 * values[0])   # grid error 1e-4 relative
+
+
+def test_smooth_ece_weights_soft_targets_and_multiclass_forms():
+    rng = np.random.default_rng(34)
+    f = rng.uniform(size=40)
+    y = (rng.uniform(size=40) < f**2).astype(float)
+    reps = rng.integers(1, 4, size=40)                   # integer weights = repeated samples
+    assert smooth_ece(y, f, sample_weight=reps) == pytest.approx(
+        smooth_ece(np.repeat(y, reps), np.repeat(f, reps)), rel=1e-9)
+    assert smooth_ece(f, f) == 0.0                       # targets equal to the scores
+    rows, labels = _k_class(3000, rng, power=2.0)
+    hits = (rows.argmax(axis=1) == labels).astype(float)
+    assert smooth_ece(labels, rows, multiclass="top-label") == pytest.approx(
+        smooth_ece(hits, rows.max(axis=1)), rel=1e-12)
+    per_class = [smooth_ece((labels == k).astype(float), rows[:, k]) for k in range(4)]
+    assert smooth_ece(labels, rows, multiclass="class-wise") == pytest.approx(
+        np.mean(per_class), rel=1e-12)
+
+
+def test_smooth_ece_noise_floor_shrinks_with_n():
+    # calibrated scores: the fixed point balances the kernel estimate's noise,
+    # of order (n sigma)^(-1/2), against sigma: sigma* ~ n^(-1/3), 40^(1/3) = 3.4
+    rng = np.random.default_rng(35)
+    p = rng.uniform(size=40_000)
+    y = (rng.uniform(size=p.size) < p).astype(float)
+    small, large = smooth_ece(y[:1000], p[:1000]), smooth_ece(y, p)
+    assert 1.5 < small / large < 8 and large < 0.02
+
+
+@pytest.mark.parametrize("call, msg", [
+    (lambda: smooth_ece([0, 2], [0.5, 0.5]), r"y_true: labels \(0/1\) or probabilities"),
+    (lambda: smooth_ece([0, 1], [0.5]), "y_prob: has 1 rows but y_true has 2"),
+    (lambda: smooth_ece([0, 1], [0.5, 0.5], sigma=0.0), "sigma: must be"),
+    (lambda: smooth_ece([0, 1], [0.5, 0.5], sigma=2.0), r"sigma: the bandwidth must lie"),
+    (lambda: smooth_ece([0, 1], [0.5, 0.5], sample_weight=[0, 0]), "sample_weight: all"),
+    (lambda: smooth_ece([0, 1], ROWS), "multiclass: y_prob has 3 columns"),
+])
+def test_smooth_ece_bad_input(call, msg):
+    with pytest.raises(ValueError, match=msg):
+        call()
+
+
 # --- contracts ---
 
-CAL_NAMES = {"y_true", "y_prob", "n_bins", "strategy", "multiclass", "label", "rng", "n_rep"}
+CAL_NAMES = {"y_true", "y_prob", "n_bins", "strategy", "multiclass", "label", "rng", "n_rep",
+             "sigma", "sample_weight"}
 
 
 @st.composite
@@ -252,4 +371,22 @@ def test_contract_noise_floors(fn, data):
             [np.random.default_rng(0), 0, None])),) if rng_args else ())
         out, _ = check(fn, *args, multiclass=data.draw(st.sampled_from([None, "top-label", 3])),
                        names=CAL_NAMES, **extra)
+        no_nan(out)
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_smooth_ece(data):
+    if data.draw(st.booleans()):
+        y, p, multiclass = data.draw(calibration_case())
+        sigma = data.draw(st.sampled_from([None, 1e-4, 0.05, 1.0]))
+        out, err = check(smooth_ece, y, p, sigma=sigma, multiclass=multiclass, names=CAL_NAMES)
+        assert err is None
+        no_nan(out)
+        assert 0.0 <= out <= 1.0 + 1e-9
+    else:
+        out, _ = check(smooth_ece, data.draw(arbitrary(1)), data.draw(arbitrary(2)),
+                       sigma=data.draw(st.sampled_from([None, 0.1, -1.0, "a", 5.0])),
+                       multiclass=data.draw(st.sampled_from([None, "top-label", 3])),
+                       names=CAL_NAMES)
         no_nan(out)
