@@ -1,4 +1,4 @@
-"""Losses: binary and categorical cross-entropy, Brier score, hinge loss, label smoothing.
+"""Losses: cross-entropy (binary, categorical), Brier, hinge, focal loss, label smoothing.
 
 Entropy and KL divergences live in :mod:`softprob.information`.
 
@@ -13,6 +13,9 @@ Entropy and KL divergences live in :mod:`softprob.information`.
 * ``*_from_probs`` variants never clip: log(0) gives ``inf``, as it should.
 * Label smoothing: :func:`smooth_labels` makes the targets, :func:`unsmooth_probabilities`
   maps the smoothed minimiser back to the posterior (and refuses scores it cannot come from).
+* Focal loss: :func:`focal_loss`; for two classes its pointwise minimiser is a strictly
+  increasing map of P(A | x), :func:`focal_minimiser`, with the closed-form inverse
+  :func:`focal_inverse`.
 """
 
 from __future__ import annotations
@@ -342,3 +345,131 @@ def _smoothing(name: str, value: object) -> float:
     if not eps < 1.0:
         raise ValueError(f"{name}: must lie in [0, 1), got {value!r}")
     return eps
+
+
+def focal_loss(y_true: ArrayLike, logits: ArrayLike, gamma: float, *,
+               sample_weight: ArrayLike | None = None,
+               reduction: str = "mean") -> FloatArray | float:
+    r"""Focal loss :math:`-\sum_k t_k (1 - f_k)^\gamma \log f_k` from logits (Lin et al. 2017).
+
+    :math:`\log f_k` and :math:`\log(1 - f_k)` (the other classes' softmax mass) come from
+    log-sum-exp formulas: finite at any finite logit. ``gamma = 0`` is the cross-entropy.
+
+    Parameters
+    ----------
+    y_true : array_like, shape (n,) or (n, K)
+        Binary: targets P(A|x_i) in [0, 1] (soft targets give the expected loss).
+        K classes: integer labels or target rows.
+    logits : array_like, shape (n,) or (n, K)
+        Logits of A (binary) or of every class.
+    gamma : float
+        Focusing parameter :math:`\gamma \ge 0`.
+    sample_weight, reduction
+        As in :func:`binary_cross_entropy`.
+
+    Returns
+    -------
+    float or ndarray
+        The loss in nats.
+
+    Examples
+    --------
+    >>> from softprob.losses import focal_loss
+    >>> round(focal_loss([1], [0.0], 2.0), 6)          # (1/2)^2 log 2
+    0.173287
+    >>> focal_loss([1.0, 0.0], [-1e4, -1e4], 2.0, reduction="none").tolist()
+    [10000.0, 0.0]
+    """
+    g = chk.non_negative("gamma", gamma)
+    z = chk.as_float_array("logits", logits, ndim=(1, 2))
+    if z.ndim == 2:
+        t, log_f = _categorical(y_true, z, "logits"), kern.log_softmax(z)
+        others = z[:, None, :] + np.where(np.eye(z.shape[1], dtype=bool), -np.inf, 0.0)
+        log_rest = kern.logsumexp(others) - kern.logsumexp(z)[:, None]
+    else:
+        t, log_f = _binary(y_true, z, "logits", probs=False)
+        log_rest = log_f[:, ::-1]                          # log(1 - f_A) = log f_B
+    with np.errstate(over="ignore"):
+        factor = np.exp(g * log_rest) if g > 0 else 1.0    # (1 - f_k)^gamma
+    loss = np.sum(np.where(t > 0, -t * factor * log_f, 0.0), axis=-1) + 0.0
+    return _reduce(loss, sample_weight, reduction)
+
+
+def _focal_logit_map(z: FloatArray, g: float) -> FloatArray:
+    """logit of focal_inverse at q = sigmoid(z): log b(q) - log b(1 - q), an odd function of z.
+
+    b(q) = q^(g-1) [q/(1-q) - g log(1-q)]: the bracket is a sum of two positive terms.
+    """
+    with np.errstate(divide="ignore"):
+        log_b = np.logaddexp(z, np.log(g) + np.log(-kern.log_sigmoid(-z)))    # bracket at q
+        log_b1 = np.logaddexp(-z, np.log(g) + np.log(-kern.log_sigmoid(z)))   # at 1 - q
+    return (g - 1.0) * z + log_b - log_b1
+
+
+def focal_inverse(y_prob: ArrayLike, gamma: float) -> FloatArray:
+    r"""The posterior :math:`\eta` whose binary focal-loss minimiser is ``y_prob``.
+
+    With :math:`b(q) = q^\gamma/(1 - q) - \gamma q^{\gamma - 1}\log(1 - q)`, the
+    expected focal loss at posterior :math:`\eta` is minimised at q exactly when
+    :math:`\eta = b(q) / (b(q) + b(1 - q))` (Charoenphakdee et al. 2021; derived in
+    chapter 10). Computed on the logit scale; finite for any q in [0, 1].
+
+    Parameters
+    ----------
+    y_prob : array_like, shape (n,) or scalar
+        Scores P(A) of a model at the minimiser of the focal loss.
+    gamma : float
+        The focusing parameter used in training, >= 0 (0: the identity).
+
+    Returns
+    -------
+    ndarray
+        The posteriors, same shape as ``y_prob``.
+
+    Examples
+    --------
+    >>> from softprob.losses import focal_inverse
+    >>> focal_inverse([0.0, 0.3058, 0.5, 1.0], 2.0).round(4).tolist()
+    [0.0, 0.1, 0.5, 1.0]
+    """
+    g = chk.non_negative("gamma", gamma)
+    q = chk.as_probabilities("y_prob", y_prob, ndim=(0, 1))
+    inner = (q > 0) & (q < 1)
+    z = np.log(np.where(inner, q, 0.5)) - np.log1p(-np.where(inner, q, 0.5))
+    return np.where(inner, kern.sigmoid(_focal_logit_map(z, g)), q)
+
+
+def focal_minimiser(p_true: ArrayLike, gamma: float) -> FloatArray:
+    r"""The minimiser :math:`q^\star(\eta)` of the expected binary focal loss.
+
+    Inverts :func:`focal_inverse` by bisection on the logit: the map is strictly increasing
+    and, for :math:`\gamma > 0`, :math:`q^\star` lies between 1/2 and :math:`\eta`.
+
+    Parameters
+    ----------
+    p_true : array_like, shape (n,) or scalar
+        Posteriors :math:`\eta = P(A \mid x)` in [0, 1].
+    gamma : float
+        Focusing parameter, >= 0 (0: the identity).
+
+    Returns
+    -------
+    ndarray
+        The minimisers, same shape as ``p_true``.
+
+    Examples
+    --------
+    >>> from softprob.losses import focal_minimiser
+    >>> focal_minimiser([0.1, 0.5, 0.9], 2.0).round(4).tolist()
+    [0.3058, 0.5, 0.6942]
+    """
+    g = chk.non_negative("gamma", gamma)
+    eta = chk.as_probabilities("p_true", p_true, ndim=(0, 1))
+    inner = (eta > 0) & (eta < 1) & (g > 0)
+    target = np.log(np.where(inner, eta, 0.5)) - np.log1p(-np.where(inner, eta, 0.5))
+    lo, hi = np.minimum(target, 0.0), np.maximum(target, 0.0)
+    for _ in range(64):                                # |hi - lo| < 746 / 2^64 < 1e-16
+        mid = 0.5 * (lo + hi)
+        up = _focal_logit_map(mid, g) < target
+        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
+    return np.where(inner, kern.sigmoid(0.5 * (lo + hi)), eta)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy import special
+from scipy import optimize, special
 from sklearn.metrics import brier_score_loss, log_loss
 from sklearn.metrics import hinge_loss as sk_hinge
 
@@ -14,6 +14,9 @@ from softprob.losses import (
     brier_score,
     categorical_cross_entropy,
     categorical_cross_entropy_from_probs,
+    focal_inverse,
+    focal_loss,
+    focal_minimiser,
     hinge_loss,
     smooth_labels,
     unsmooth_probabilities,
@@ -269,5 +272,126 @@ def test_contract_label_smoothing(data):
         if fn is smooth_labels:
             args.insert(1, data.draw(st.one_of(st.integers(-2, 6), arbitrary(0))))
         out, err = check(fn, *args, names=names)
+        if err is None:
+            no_nan(out)
+
+
+# --- focal loss ---
+
+def _focal_reference(t, z):
+    """-sum_k t_k (1 - f_k)^gamma log f_k, directly from softmax probabilities (moderate z)."""
+    f = special.softmax(z, axis=1)
+    return lambda g: -np.sum(t * (1 - f) ** g * np.log(f), axis=1)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0, 5.0])
+def test_focal_loss_matches_its_definition(gamma):
+    y3 = rng.integers(0, 3, 40)
+    z3 = rng.normal(scale=2, size=(40, 3))
+    np.testing.assert_allclose(focal_loss(y3, z3, gamma, reduction="none"),
+                               _focal_reference(np.eye(3)[y3], z3)(gamma), rtol=1e-12)
+    soft = rng.uniform(size=40)                                    # binary, soft targets
+    z2 = np.stack([np.zeros(40), z3[:, 0]], axis=1)                # column 1 = class A
+    np.testing.assert_allclose(focal_loss(soft, z3[:, 0], gamma, reduction="none"),
+                               _focal_reference(np.c_[1 - soft, soft], z2)(gamma), rtol=1e-12)
+    w = rng.uniform(0.1, 2, 40)
+    assert focal_loss(y3, z3, gamma, sample_weight=w) == pytest.approx(
+        np.average(_focal_reference(np.eye(3)[y3], z3)(gamma), weights=w), rel=1e-12)
+
+
+def test_focal_loss_with_gamma_zero_is_the_cross_entropy():
+    assert focal_loss(Y, Z, 0.0) == pytest.approx(binary_cross_entropy(Y, Z), rel=1e-15)
+    z3 = rng.normal(size=(20, 3))
+    y3 = rng.integers(0, 3, 20)
+    assert focal_loss(y3, z3, 0.0) == pytest.approx(categorical_cross_entropy(y3, z3), rel=1e-15)
+
+
+def test_focal_loss_is_finite_and_accurate_at_extreme_logits():
+    assert focal_loss([1, 0], [-1e4, 1e4], 2.0, reduction="none").tolist() == [1e4, 1e4]
+    assert focal_loss([1, 0], [1e300, -1e300], 2.0) == 0.0
+    # f_A = 1 - 1e-30: (1 - f_A)^2 (-log f_A) = 1e-60 * 1e-30, from the other class's mass
+    tiny = focal_loss([1], [[-69.07755278982137, 0.0]], 2.0)
+    assert tiny == pytest.approx(1e-90, rel=1e-6)
+    assert focal_loss([1], [69.07755278982137], 2.0) == pytest.approx(1e-90, rel=1e-6)
+
+
+def _expected_focal(z, eta, gamma):
+    return focal_loss([eta], [z], gamma)       # a soft target: the expected loss at eta
+
+
+def test_focal_minimiser_minimises_the_expected_focal_loss():
+    for gamma in (0.5, 2.0, 5.0):
+        for eta in (0.01, 0.3, 0.5, 0.8, 0.999):
+            best = optimize.minimize_scalar(_expected_focal, bracket=(-3.0, 3.0),
+                                            args=(eta, gamma), tol=1e-12)
+            assert focal_minimiser(eta, gamma) == pytest.approx(sigmoid(best.x), abs=1e-7)
+
+
+def test_focal_inverse_undoes_the_minimiser_and_keeps_the_ends():
+    eta = np.concatenate([[0.0, 1e-300, 1e-9, 0.5, 1 - 1e-9, 1.0], rng.uniform(size=50)])
+    for gamma in (0.0, 0.25, 1.0, 3.0, 10.0):
+        q = focal_minimiser(eta, gamma)
+        np.testing.assert_allclose(focal_inverse(q, gamma), eta, rtol=1e-9, atol=1e-300)
+    assert focal_minimiser([0.9], 0.0).tolist() == [0.9]       # the log loss is proper
+    assert float(focal_minimiser(0.25, 2.0)) == pytest.approx(1 - float(focal_minimiser(0.75, 2.0)))
+
+
+@given(st.floats(0.0, 1.0), st.floats(0.0, 1.0), st.floats(0.01, 20.0))
+def test_focal_minimiser_is_increasing_and_under_confident(a, b, gamma):
+    qa, qb = focal_minimiser([a, b], gamma)
+    assert (qa - qb) * (a - b) >= 0                                 # monotone
+    assert abs(qa - 0.5) <= abs(a - 0.5) + 1e-15                   # between 1/2 and eta
+
+
+@pytest.mark.parametrize("call, msg", [
+    (lambda: focal_loss([1], [0.0], -1.0), "gamma: must be a finite number >= 0"),
+    (lambda: focal_loss([1], [0.0], np.nan), "gamma: must be a finite number >= 0"),
+    (lambda: focal_loss([1], np.zeros((1, 1, 2)), 2.0), "logits: expected 1 or 2-D array"),
+    (lambda: focal_loss([3], np.zeros((1, 3)), 2.0), r"y_true: labels outside"),
+    (lambda: focal_minimiser([1.5], 2.0), r"p_true: probabilities must lie in \[0, 1\]"),
+    (lambda: focal_inverse([[0.5]], 2.0), "y_prob: expected 0 or 1-D array"),
+])
+def test_focal_bad_input_names_the_argument(call, msg):
+    with pytest.raises(ValueError, match=msg):
+        call()
+
+
+@pytest.mark.contract
+@given(data=st.data())
+def test_contract_focal_loss(data):
+    names = {"y_true", "logits", "gamma", "sample_weight", "reduction"}
+    gamma = data.draw(st.floats(0.0, 50.0) | st.sampled_from([0.0, 1e-300, 1e6]))
+    if data.draw(st.booleans()):
+        n, k = data.draw(sizes()), data.draw(sizes(2, 5))
+        if data.draw(st.booleans()):
+            y, z, w = data.draw(_binary_case(False))
+        else:
+            y, z, w = data.draw(labels(n, k)), data.draw(matrices(n, k, floats())), None
+        out, err = check(focal_loss, y, z, gamma, sample_weight=w, reduction="none", names=names)
+        assert err is None and np.all(out >= 0) and np.all(np.isfinite(out))
+        ce = (binary_cross_entropy(y, z, reduction="none") if z.ndim == 1
+              else categorical_cross_entropy(y, z, reduction="none"))
+        assert np.all(out <= ce * (1 + 1e-12) + 1e-300)             # (1 - f)^gamma <= 1
+    else:
+        out, err = check(focal_loss, data.draw(arbitrary(2)), data.draw(arbitrary(2)),
+                         data.draw(arbitrary(0)), names=names)
+        if err is None:
+            no_nan(out)
+
+
+@pytest.mark.contract
+@pytest.mark.parametrize("fn", [focal_minimiser, focal_inverse])
+@given(data=st.data())
+def test_contract_focal_maps(fn, data):
+    names = {"p_true" if fn is focal_minimiser else "y_prob", "gamma"}
+    if data.draw(st.booleans()):
+        p = data.draw(probs(data.draw(sizes())))
+        gamma = data.draw(st.floats(0.0, 50.0) | st.sampled_from([0.0, 1e-300, 1e6]))
+        out, err = check(fn, p, gamma, names=names)
+        assert err is None and out.shape == p.shape
+        assert np.all((out >= 0) & (out <= 1))
+        np.testing.assert_array_equal(out[(p == 0) | (p == 1)], p[(p == 0) | (p == 1)])
+    else:
+        out, err = check(fn, data.draw(arbitrary(2)), data.draw(arbitrary(0)), names=names)
         if err is None:
             no_nan(out)
