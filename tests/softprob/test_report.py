@@ -143,9 +143,9 @@ def test_cli_on_npy_npz_and_csv(k_class):
     np.savetxt(folder / "zb.csv", zb)
     np.savetxt(folder / "yb.csv", (y == 1).astype(float))                # 0.0 / 1.0 labels
     expected = report(z, y, np.random.default_rng(0)).text()
-    for logits, labels, plot in (("z.npy", "y.npy", "a.png"), ("both.npz", "both.npz", "b.png"),
+    for z_file, y_file, plot in (("z.npy", "y.npy", "a.png"), ("both.npz", "both.npz", "b.png"),
                                  ("z.csv", "y.csv", "c.png")):
-        out = run([logits, labels, "--plot", plot], folder)
+        out = run([z_file, y_file, "--plot", plot], folder)
         assert out.returncode == 0, out.stderr
         assert out.stdout.startswith(expected) and out.stderr == ""
         assert (folder / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -178,9 +178,9 @@ BAD = {
 
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_arrays_give_one_line_and_a_nonzero_exit(case, tmp_path):
-    logits, labels = BAD[case]
-    np.save(tmp_path / "z.npy", logits())
-    np.save(tmp_path / "y.npy", labels())
+    make_logits, make_labels = BAD[case]
+    np.save(tmp_path / "z.npy", make_logits())
+    np.save(tmp_path / "y.npy", make_labels())
     out = run(["z.npy", "y.npy"], tmp_path)
     assert out.returncode != 0 and out.stdout == ""
     assert out.stderr.count("\n") == 1 and out.stderr.startswith("softprob.report: error: ")
