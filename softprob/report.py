@@ -37,11 +37,19 @@ class ClassCheck:
 
     Attributes
     ----------
-    label, mean_score, frequency : int, float, float
-        The class k, the mean of :math:`p_k` and the share of labels equal to k.
-    bias_z, ece, floor : float
+    label : int
+        The class k.
+    mean_score : float
+        The mean of :math:`p_k`.
+    frequency : float
+        The share of labels equal to k.
+    bias_z : float
         (mean score - frequency) over its standard error under calibration,
-        :math:`\sqrt{\sum_i p_{ik}(1 - p_{ik})}/n` (beyond +-4: not noise); ECE; noise floor.
+        :math:`\sqrt{\sum_i p_{ik}(1 - p_{ik})}/n` (beyond +-4: not noise).
+    ece : float
+        The class's ECE.
+    floor : float
+        Its noise floor.
     """
 
     label: int
@@ -58,13 +66,24 @@ class CalibrationSummary:
 
     Attributes
     ----------
-    n_samples, n_classes : int
-        n and K (2 for binary scores).
-    top_label_ece, top_label_floor, class_wise_ece, class_wise_floor : float
-        ECE of the confidence :math:`\max_k p_k` against "the arg-max was right", and the
-        mean over the classes of each class's ECE, each with its noise floor.
-    nll, brier, accuracy : float
-        Mean log loss, Brier score (binary: of P(A)) and the arg-max's accuracy.
+    n_samples : int
+        n.
+    n_classes : int
+        K (2 for binary scores).
+    top_label_ece : float
+        ECE of the confidence :math:`\max_k p_k` against "the arg-max was right".
+    top_label_floor : float
+        Its noise floor.
+    class_wise_ece : float
+        The mean over the classes of each class's ECE.
+    class_wise_floor : float
+        Its noise floor.
+    nll : float
+        Mean log loss.
+    brier : float
+        Brier score (binary: of P(A)).
+    accuracy : float
+        The arg-max's accuracy.
     classes : tuple of ClassCheck
         One per class, in label order.
     """
@@ -96,8 +115,10 @@ class ReportResult:
 
     Attributes
     ----------
-    before, after : CalibrationSummary, CalibrationSummary or None
-        The logits as given, and divided by ``temperature``.
+    before : CalibrationSummary
+        The logits as given.
+    after : CalibrationSummary or None
+        The logits divided by ``temperature``.
     temperature : float or None
         The fitted T; None when no temperature minimises the NLL (``note`` says why).
     note : str
