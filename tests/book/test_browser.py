@@ -307,6 +307,54 @@ def _reading_surface_problems(facts: dict) -> list[str]:
     return problems
 
 
+CHAPTER_PAGES = sorted(p for p in PAGES if re.fullmatch(r"book/\d\d_[^/]+\.html", p))
+
+EXERCISE_FACTS = """() => {
+    const shown = e => e.getClientRects().length > 0 && e.getBoundingClientRect().height > 0;
+    const body = s => [...s.children].filter(c => !c.classList.contains('admonition-title'));
+    const cite = document.querySelector('.cite-chapter');
+    return {
+        exercises: [...document.querySelectorAll('div.exercise')].map(e => e.id),
+        solutions: [...document.querySelectorAll('div.solution')].map(s => ({
+            id: s.id,
+            target: ((s.querySelector('.admonition-title a') || {}).hash || '').slice(1),
+            titleShown: shown(s.querySelector('.admonition-title')),
+            bodyShown: body(s).some(shown),
+        })),
+        cite: cite ? cite.textContent.replace(/\\s+/g, ' ') : '',
+    };
+}"""
+
+
+@pytest.mark.parametrize("page_path", CHAPTER_PAGES or [MISSING])
+def test_chapter_exercises_are_collapsed_until_opened(page_path, context, server):
+    """Issue 12: every chapter page shows >= 3 exercises, each with its solution collapsed (the
+    title visible, the body hidden) until the reader opens it, and the cite block with the current
+    version. The figures' captions are checked on every page by test_page_offline."""
+    version = str(yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))["version"])
+    visit = Visit(context, server)
+    try:
+        visit.open(page_path)
+        visit.settle()
+        facts = visit.page.evaluate(EXERCISE_FACTS)
+        assert len(facts["exercises"]) >= 3, f"{page_path}: {len(facts['exercises'])} exercises"
+        targets = {s["target"]: s for s in facts["solutions"]}
+        for label in facts["exercises"]:
+            solution = targets.get(label)
+            assert solution, f"{page_path}: exercise {label} has no solution box"
+            assert solution["titleShown"] and not solution["bodyShown"], \
+                f"{page_path}: the solution of {label} is not collapsed on load"
+        first = facts["solutions"][0]["id"]
+        visit.page.click(f"[id='{first}'] > .admonition-title")
+        visit.page.wait_for_timeout(400)
+        opened = visit.page.evaluate(EXERCISE_FACTS)["solutions"][0]
+        assert opened["bodyShown"], f"{page_path}: a click on the title does not open {first}"
+        assert f"version {version}" in facts["cite"], f"{page_path}: cite block {facts['cite'][:80]!r}"
+        assert not visit.console, f"{page_path}: console errors {visit.console}"
+    finally:
+        visit.close()
+
+
 def test_offline_search(context, server, stats):
     """The search page finds a word of chapter 1 from the local index, with no console errors."""
     visit = Visit(context, server)

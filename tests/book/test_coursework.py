@@ -103,3 +103,89 @@ def test_equations_are_numbered_within_their_chapter():
         eqnos = re.findall(r'<span class="eqno">\(([\d.]+)\)', html)
         assert eqnos, f"{page}: no numbered equations"
         assert all(e.startswith(f"{number}.") for e in eqnos), (page, eqnos[:5])
+
+
+# ------------------------------------------------------------------ exercises (issue 12)
+EXERCISE = re.compile(r"```\{exercise\}[^\n]*\n((?::\w+:[^\n]*\n)*)")
+SOLUTION = re.compile(r"```\{solution-start\}\s+(\S+)\s*\n((?::\w+:[^\n]*\n)*)")
+KINDS = ("kind-proof", "kind-experiment", "kind-concept")
+
+
+def _exercises() -> dict[str, list[tuple[str, set[str]]]]:
+    """(label, classes) of every exercise in each chapter's markdown cells, in order."""
+    found = {}
+    for path in sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        found[path.stem] = []
+        for options in EXERCISE.findall(text):
+            labels = LABEL.findall(options)
+            classes = re.findall(r"^:class:\s*(.+)$", options, re.MULTILINE)
+            found[path.stem].append((labels[0] if labels else "",
+                                     set(classes[0].split()) if classes else set()))
+    return found
+
+
+def test_every_chapter_has_three_kinds_of_labelled_exercises_and_marks_the_hardest():
+    exercises = _exercises()
+    assert len(exercises) == len(CHAPTERS), (sorted(exercises), CHAPTERS)
+    for stem, found in exercises.items():
+        number = int(stem[:2])
+        assert len(found) >= 3, f"{stem}: {len(found)} exercises (at least 3)"
+        for label, classes in found:
+            assert re.fullmatch(rf"ch{number}-ex-[a-z0-9-]+", label), f"{stem}: label {label!r}"
+            assert len(classes & set(KINDS)) == 1, f"{stem} {label}: one kind of {KINDS}"
+        kinds = {k for _, classes in found for k in classes & set(KINDS)}
+        assert kinds == set(KINDS), f"{stem}: kinds {sorted(kinds)} (every kind at least once)"
+        hardest = [label for label, classes in found if "hardest" in classes]
+        assert len(hardest) == 1, f"{stem}: hardest marked on {hardest} (exactly one)"
+
+
+def test_every_exercise_has_a_collapsed_solution_on_its_page():
+    for stem, found in _exercises().items():
+        nb = nbformat.read(ROOT / "book" / f"{stem}.ipynb", as_version=4)
+        text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        solutions = dict(SOLUTION.findall(text))
+        html = (HTML_DIR / "book" / f"{stem}.html").read_text(encoding="utf-8")
+        for label, _ in found:
+            assert label in solutions, f"{stem}: {label} has no solution"
+            assert re.search(r":class:[^\n]*\bdropdown\b", solutions[label]), \
+                f"{stem}: the solution of {label} is not collapsed (:class: dropdown)"
+            assert re.search(rf'<div class="exercise [^"]*" id="{label}">', html), \
+                f"{stem}.html: no exercise box with id {label}"
+            solution = re.search(r'<div class="solution dropdown admonition"[^>]*>\s*'
+                                 rf'<p class="admonition-title">Solution to<a [^>]*href="#{label}"',
+                                 html)
+            assert solution, f"{stem}.html: no collapsed solution box pointing to #{label}"
+
+
+def test_exercise_list_names_every_exercise_with_chapter_and_kind():
+    html = (HTML_DIR / "book" / "exercises.html").read_text(encoding="utf-8")
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.DOTALL)
+    text = {re.search(r'href="([^"]+)"', r).group(1): re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", r))
+            for r in rows if 'href="' in r}
+    for stem, found in _exercises().items():
+        for label, classes in found:
+            href = f"{stem}.html#{label}"
+            assert href in text, f"exercises.html: no row linking to {href}"
+            kind = next(k for k in KINDS if k in classes).removeprefix("kind-")
+            assert kind in text[href], f"exercises.html: the row of {label} does not say {kind!r}"
+            assert ("hardest" in text[href]) == ("hardest" in classes), f"{label}: difficulty"
+
+
+def test_every_glossary_term_is_linked_from_a_chapter():
+    """The glossary defines the terms the chapters use: each is the target of a {term} link in at
+    least one chapter (its first use there), so no entry is unreachable from the text."""
+    glossary = (ROOT / "book" / "glossary.md").read_text(encoding="utf-8")
+    block = glossary[glossary.index("```{glossary}"):]
+    terms = {line.strip().lower() for line in block.splitlines()[1:] if re.match(r"[A-Za-z]", line)}
+    assert len(terms) >= 20, f"only {len(terms)} glossary terms"
+    linked = set()
+    for path in sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                for text in re.findall(r"\{term\}`([^`]*)`", cell.source):
+                    target = re.search(r"<([^>]*)>\s*$", text)
+                    linked.add((target.group(1) if target else text).strip().lower())
+    assert not terms - linked, f"glossary terms no chapter links to: {sorted(terms - linked)}"
