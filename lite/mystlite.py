@@ -23,6 +23,7 @@ pure; ``lite/build.py`` applies :func:`convert_notebook` to every chapter and
 from __future__ import annotations
 
 import ast
+import codecs
 import copy
 import re
 from collections.abc import Callable, Mapping
@@ -341,7 +342,7 @@ def bib_citer(bib_path: Path) -> Callable[[list[str], str], str]:
     from pybtex.database import parse_file
 
     def plain(text: str) -> str:
-        text = text.encode("utf-8").decode("ulatex") if "\\" in text else text
+        text = codecs.decode(text, "ulatex") if "\\" in text else text  # str to str
         return re.sub(r"[{}]", "", text)
 
     entries = {}

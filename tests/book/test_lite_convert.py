@@ -126,6 +126,9 @@ def test_bibliography_citer():
     assert cite_bib(["cover2006elements"], "p") == "(Cover and Thomas, 2006)"
     assert cite_bib(["goodfellow2014gan"], "t") == "Goodfellow et al. (2014)"
     assert cite_bib(["missing-key"], "p") == "(missing-key)"
+    # LaTeX accents in names become Unicode (latexcodec), braces go
+    assert cite_bib(["brocker2009reliability"], "p") == "(Bröcker, 2009)"
+    assert cite_bib(["blasiok2023smooth"], "t") == "Błasiok and Nakkiran (2024)"
 
 
 def test_notebook_note_outputs_and_glue_guard():
