@@ -3,7 +3,8 @@
 Modules, named by concept:
 
 * :mod:`softprob.activations` -- sigmoid, softmax and their logs, stable at any logit.
-* :mod:`softprob.losses` -- cross-entropy (binary, categorical), Brier score, hinge loss.
+* :mod:`softprob.losses` -- cross-entropy (binary, categorical), Brier score, hinge loss,
+  focal loss (with its minimiser and inverse map), label smoothing and its inverse.
 * :mod:`softprob.information` -- entropy, KL divergence, conditional KL and entropy.
 * :mod:`softprob.data` -- problems with a closed-form posterior P(c|x), and their quadrature.
 * :mod:`softprob.fit` -- logistic and softmax regression (maximum likelihood, optional L2),
@@ -11,12 +12,15 @@ Modules, named by concept:
 * :mod:`softprob.priors` -- moving posteriors between class priors (binary and K classes);
   EM for an unknown target prior; the sampling covariance of a reweighted fit; density ratios.
 * :mod:`softprob.calibration` -- measuring calibration: reliability curves, ECE (binary,
-  top-label, class-wise) and their noise floors.
-* :mod:`softprob.recalibration` -- repairing calibration: temperature scaling.
+  top-label, class-wise) and their noise floors, the smooth ECE.
+* :mod:`softprob.recalibration` -- repairing calibration: temperature scaling, Platt scaling,
+  histogram binning.
 * :mod:`softprob.optim` -- plain gradient descent (recording the objective) and Adam.
 * :mod:`softprob.nn` -- a small NumPy MLP (sigmoid/softmax output) and its training.
 * :mod:`softprob.symbolic` -- SymPy objects and solvers shared by the chapters' proofs.
 * :mod:`softprob.plotting` -- the book's plot style and recurring figures.
+* :mod:`softprob.report` -- the calibration report of a classifier's saved logits
+  (``python -m softprob.report LOGITS LABELS``).
 
 An estimate that does not exist is never returned as a number; the fits raise or warn:
 
