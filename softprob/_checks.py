@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+IntArray = NDArray[np.intp]   # the index type (int64 here, int32 in Pyodide)
 
 _NUMERIC = "biuf"                       # bool, signed/unsigned integer, floating point
 
@@ -88,7 +88,7 @@ def as_probabilities(name: str, p: ArrayLike, ndim: int | tuple[int, ...] | None
 
 
 def as_labels(name: str, y: ArrayLike, n_classes: int, hint: str = "") -> IntArray:
-    """Return integer labels in ``0..n_classes-1`` as a 1-D int64 array."""
+    """Return integer labels in ``0..n_classes-1`` as a 1-D array of the index type (np.intp)."""
     raw = _raw(name, y)
     if raw.ndim != 1:
         raise ValueError(f"{name}: expected a 1-D array of labels, got shape {raw.shape}")
@@ -104,7 +104,7 @@ def as_labels(name: str, y: ArrayLike, n_classes: int, hint: str = "") -> IntArr
     if np.any(outside):
         bad = np.unique(raw[outside])[:5].tolist()
         raise ValueError(f"{name}: labels outside the class set {{0..{top}}}: {bad}{hint}")
-    return raw.astype(np.int64)
+    return raw.astype(np.intp)   # the index type: int32 in Pyodide (np.bincount needs it)
 
 
 def as_targets(name: str, y: ArrayLike, n_classes: int) -> FloatArray:

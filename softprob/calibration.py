@@ -302,7 +302,7 @@ def _smece_at(r: FloatArray, f: FloatArray, w: FloatArray, sigma: float) -> floa
     """
     g = max(1024, int(np.ceil(_NODES_PER_SIGMA / sigma)))
     pos = f * g
-    left = np.minimum(pos.astype(np.int64), g - 1)
+    left = np.minimum(pos.astype(np.intp), g - 1)
     frac = pos - left
     mass = np.bincount(left, w * r * (1.0 - frac), g + 1) + np.bincount(left + 1, w * r * frac,
                                                                         g + 1)

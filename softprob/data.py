@@ -77,7 +77,7 @@ class GaussianClasses:
     def sample(self, n: int, rng: np.random.Generator) -> tuple[FloatArray, IntArray]:
         """Draw n joint samples (x, c): c ~ priors, then x ~ N(means[c], covs[c])."""
         n, rng = chk.positive_int("n", n), chk.as_generator(rng)
-        y = rng.choice(self.n_classes, size=n, p=self.priors)
+        y = rng.choice(self.n_classes, size=n, p=self.priors).astype(np.intp)   # index type
         return self.sample_given_labels(y, rng), y
 
     def sample_given_labels(self, y: ArrayLike, rng: np.random.Generator) -> FloatArray:
@@ -373,7 +373,7 @@ class DiscreteJoint:
     def sample(self, n: int, rng: np.random.Generator) -> tuple[IntArray, IntArray]:
         """Draw n joint samples; returns (x, c), integer arrays of shape (n,)."""
         n, rng = chk.positive_int("n", n), chk.as_generator(rng)
-        cell = rng.choice(self.table.size, size=n, p=self.table.ravel())
+        cell = rng.choice(self.table.size, size=n, p=self.table.ravel()).astype(np.intp)
         c, x = np.divmod(cell, self.n_values)
         return x, c
 
