@@ -15,6 +15,7 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML_DIR = Path(os.environ.get("SOFTPROB_HTML", ROOT / "_build" / "html")).resolve()
@@ -40,6 +41,27 @@ AXE_JS = Path(__file__).resolve().parent / "book" / "node_modules" / "axe-core" 
 BOOK_PDF = HTML_DIR / "softprob-book.pdf"
 HEADER_BUTTONS_OFF = (".dropdown-launch-buttons, .btn-launch-thebe, .btn-source-repository-button, "
                       ".btn-source-edit-button, .btn-source-issues-button")
+
+
+def toc_docs(*, root: bool = True) -> list[str]:
+    """Every document of ``_toc.yml`` in reading order, named as Sphinx names it (the path without
+    ``.ipynb``/``.md``, e.g. ``book/01_cross_entropy_is_kl``); the root page first unless
+    ``root=False``."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    found = [toc["root"]] if root else []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                found.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return [re.sub(r"\.(ipynb|md)$", "", entry) for entry in found]
 
 
 def _built_pages() -> list[str]:

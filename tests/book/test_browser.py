@@ -31,7 +31,8 @@ import pytest
 import yaml
 
 from sitekit import (ARTIFACTS, BOOK_PDF, CHROMIUM, HEADER_BUTTONS_OFF, HTML_DIR, MISSING, PAGES, ROOT,
-                     SETUP, Visit, is_external, prerequisite_problems, require_prerequisites, scan)
+                     SETUP, Visit, is_external, prerequisite_problems, require_prerequisites, scan,
+                     toc_docs)
 
 # Alt text that is a file name, a path or a content hash (myst-nb's default is the image's path).
 PATH_LIKE_ALT = re.compile(r"\.(png|jpe?g|gif|svg|webp|pdf)\b|_images/|\.\./|\\|\b[0-9a-f]{16,}\b",
@@ -39,24 +40,6 @@ PATH_LIKE_ALT = re.compile(r"\.(png|jpe?g|gif|svg|webp|pdf)\b|_images/|\.\./|\\|
 # A figure's text is >= 11 pt at 100 dpi (softprob.plotting.STYLE), 15.3 CSS px at full size; at
 # this scale or more it stays >= 9.5 CSS px on a phone.
 MIN_PHONE_SCALE = 0.62
-
-
-def _toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    found = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                found.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk({k: v for k, v in toc.items() if k != "root"})
-    return [re.sub(r"\.(ipynb|md)$", "", entry) for entry in found]
 
 
 # ---------------------------------------------------------------------------- fixtures
@@ -188,7 +171,7 @@ def test_build_matches_sources():
     """
     require_prerequisites()
     problems = []
-    toc = _toc_files()
+    toc = toc_docs()
     for entry in toc:
         sources = [ROOT / (entry + s) for s in (".ipynb", ".md") if (ROOT / (entry + s)).is_file()]
         if len(sources) != 1:

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sitekit import toc_docs
+
 ROOT = Path(__file__).resolve().parents[2]
 
 TOP_KEYS = {"abstract", "authors", "cff-version", "commit", "contact", "date-released", "doi",
@@ -228,10 +230,7 @@ def test_checker_accepts_unquoted_yaml_date(cff):
 
 
 def _toc_notebooks() -> list[Path]:
-    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
-    files = re.findall(r"^\s*-?\s*file:\s*(\S+)", toc, re.MULTILINE)
-    return [ROOT / (re.sub(r"\.ipynb$", "", f) + ".ipynb") for f in files
-            if (ROOT / (re.sub(r"\.ipynb$", "", f) + ".ipynb")).is_file()]
+    return [ROOT / f"{doc}.ipynb" for doc in toc_docs() if (ROOT / f"{doc}.ipynb").is_file()]
 
 
 def test_chapter_labels_follow_the_citation_scheme():

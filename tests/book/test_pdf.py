@@ -24,11 +24,10 @@ import shutil
 import subprocess
 
 import pytest
-import yaml
 from pypdf import PdfReader
 from pypdf.generic import Destination
 
-from sitekit import BOOK_PDF, HTML_DIR, ROOT, SETUP
+from sitekit import BOOK_PDF, HTML_DIR, ROOT, SETUP, toc_docs
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # Chromium's trailer /Size is off by a few
 
@@ -67,30 +66,10 @@ def _squash(s: str) -> str:
     return re.sub(r"\s+", " ", s.replace("\u00ad", "")).strip()
 
 
-def _toc_docs() -> list[str]:
-    """Every document of _toc.yml after the root, in reading order (parts or not)."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    found: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                found.append(re.sub(r"\.(ipynb|md)$", "", node["file"]))
-            for key, value in node.items():
-                if key != "file":
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk({k: v for k, v in toc.items() if k != "root"})
-    return found
-
-
 def _chapter_titles() -> dict[str, str]:
     """docname -> title of every page in _toc.yml, read from the built site's <h1>."""
     titles = {}
-    for doc in _toc_docs():
+    for doc in toc_docs(root=False):
         page = (HTML_DIR / (doc + ".html")).read_text(encoding="utf-8")
         h1 = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S)
         assert h1, f"{doc}.html has no <h1>: {SETUP}"
@@ -101,8 +80,7 @@ def _chapter_titles() -> dict[str, str]:
 def _site_numbers() -> tuple[list[str], set[str]]:
     """The website's caption numbers ("Fig. 3", "Theorem 2", ...) in reading order, and its
     equation numbers."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    docs = [re.sub(r"\.(ipynb|md)$", "", toc["root"])] + _toc_docs()
+    docs = toc_docs()
     captions, equations = [], set()
     for doc in docs:
         page = (HTML_DIR / (re.sub(r"\.(ipynb|md)$", "", doc) + ".html")).read_text("utf-8")
